@@ -1,0 +1,15 @@
+/** Frame opcodes, RFC 6455 §5.2. */
+export const Opcode = {
+  Continuation: 0x0,
+  Text: 0x1,
+  Binary: 0x2,
+  Close: 0x8,
+  Ping: 0x9,
+  Pong: 0xa,
+} as const;
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+
+/** Control frames have the high bit of the opcode nibble set (§5.5). */
+export function isControlOpcode(opcode: number): boolean {
+  return (opcode & 0x8) !== 0;
+}
