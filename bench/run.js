@@ -1,3 +1,388 @@
 #!/usr/bin/env node
 'use strict';
-console.log('attach-ws: benchmark not built yet');
+// npm run bench [-- --quick] [--only=small,large] [--servers=attach,ws] [--rounds=N]
+//
+// Every server runs in its own child process (pinned to core 0 with taskset
+// when there are two cores), the load generator in another (core 1). Rounds are
+// interleaved (A B C … then again, order rotated each round); each number is
+// the median over rounds with its min–max, and ratios to `ws` are taken within
+// a round, then median'd. See bench/README.md.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { summary, median } = require('./lib/stats');
+
+const ROOT = path.join(__dirname, '..');
+
+// ---------------------------------------------------------------- options
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name) => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : undefined;
+};
+if (flag('help') || flag('h')) {
+  console.log('usage: npm run bench -- [--quick] [--only=small,large,handshake,idle,broadcast,deflate]\n' +
+    '                      [--servers=attach,ws,ws-bufferutil,express-ws,raw] [--rounds=N] [--idle-conns=N]');
+  process.exit(0);
+}
+const QUICK = flag('quick');
+
+const ALL_SERVERS = ['attach', 'ws', 'ws-bufferutil', 'express-ws', 'raw'];
+const LABEL = {
+  attach: 'attach-ws', ws: 'ws', 'ws-bufferutil': 'ws+bufferutil', 'express-ws': 'express-ws', raw: 'raw TCP',
+};
+const T = QUICK
+  ? { rounds: 2, warmMs: 300, measureMs: 900, idleN: 10000 }
+  : { rounds: 5, warmMs: 1000, measureMs: 2500, idleN: 10000 };
+if (opt('rounds')) T.rounds = Math.max(1, Number(opt('rounds')));
+if (opt('idle-conns')) T.idleN = Math.max(1, Number(opt('idle-conns')));
+
+const num = (d) => (x) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
+const SCENARIOS = {
+  small: {
+    title: 'small echo: 100 connections × 32 in flight, 64-byte text',
+    run: 'echo', params: { payload: 'text64', conns: 100, inflight: 32 },
+    metrics: [
+      { key: 'perSec', label: 'msgs/s', fmt: num(0), primary: true },
+      { key: 'p50Ms', label: 'p50 ms', fmt: num(2), lower: true },
+      { key: 'p99Ms', label: 'p99 ms', fmt: num(2), lower: true },
+      { key: 'srvCpuUsPerOp', label: 'srv µs/msg', fmt: num(2), lower: true, ratio: true },
+    ],
+  },
+  large: {
+    title: 'large echo: 4 connections × 4 in flight, 1 MiB binary (MB = 10^6 bytes, one direction)',
+    run: 'echo', params: { payload: 'bin1m', conns: 4, inflight: 4 },
+    metrics: [{ key: 'mbPerSec', label: 'MB/s', fmt: num(0), primary: true }],
+  },
+  handshake: {
+    title: 'handshakes: 32 parallel loops of connect, upgrade, one 5-byte echo, close',
+    run: 'handshake', params: { conc: 32 },
+    metrics: [
+      { key: 'perSec', label: 'handshakes/s', fmt: num(0), primary: true },
+      { key: 'srvCpuUsPerOp', label: 'srv µs/handshake', fmt: num(1), lower: true, ratio: true },
+    ],
+  },
+  idle: {
+    title: `idle memory: ${T.idleN.toLocaleString('en-US')} open connections (server growth after a full GC)`,
+    run: 'idle',
+    metrics: [
+      { key: 'rssKiBPerConn', label: 'RSS KiB/conn', fmt: num(2), lower: true, primary: true },
+      { key: 'heapKiBPerConn', label: 'heap+ext KiB/conn', fmt: num(2), lower: true, ratio: true },
+    ],
+  },
+  broadcast: {
+    title: 'broadcast: 1 publisher → 1,000 subscribers, 64-byte text, 16 broadcasts outstanding',
+    run: 'broadcast', params: { subs: 1000, window: 16, payload: 'text64' },
+    metrics: [
+      { key: 'perSec', label: 'deliveries/s', fmt: num(0), primary: true },
+      { key: 'srvCpuUsPerOp', label: 'srv µs/delivery', fmt: num(3), lower: true, ratio: true },
+    ],
+  },
+  deflate: {
+    title: 'deflate echo: 50 connections × 8 in flight, 1 KiB JSON text, permessage-deflate (no context takeover)',
+    run: 'echo', params: { payload: 'json1k', conns: 50, inflight: 8, deflate: true },
+    skip: ['raw'],
+    metrics: [
+      { key: 'perSec', label: 'msgs/s', fmt: num(0), primary: true },
+      { key: 'p50Ms', label: 'p50 ms', fmt: num(2), lower: true },
+      { key: 'p99Ms', label: 'p99 ms', fmt: num(2), lower: true },
+      { key: 'srvCpuUsPerOp', label: 'srv µs/msg', fmt: num(1), lower: true, ratio: true },
+    ],
+  },
+};
+
+const only = opt('only') ? opt('only').split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(SCENARIOS);
+for (const s of only) if (!SCENARIOS[s]) die(`unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
+let servers = opt('servers') ? opt('servers').split(',').map((s) => s.trim()).filter(Boolean) : ALL_SERVERS.slice();
+for (const s of servers) if (!ALL_SERVERS.includes(s)) die(`unknown server "${s}" (known: ${ALL_SERVERS.join(', ')})`);
+
+class Fatal extends Error {}
+
+function die(msg) {
+  console.error(msg);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------- preflight
+
+if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) die('dist/ not found: run npm run build first');
+if (servers.includes('attach')) {
+  let ok = false;
+  try { ok = typeof require(path.join(ROOT, 'dist')).attachWs === 'function'; } catch (err) {
+    console.log(`notice: require('../dist') failed (${err.message})`);
+  }
+  if (!ok) {
+    console.log('notice: dist/ has no attachWs yet; skipping the attach-ws server (run npm run build after it lands)');
+    servers = servers.filter((s) => s !== 'attach');
+  }
+}
+if (servers.length === 0) die('no servers left to measure');
+
+const cpus = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const PIN = hasTaskset && cpus >= 2;
+const SERVER_CPU = '0';
+const LOADGEN_CPU = '1';
+
+// ---------------------------------------------------------------- children
+
+const children = new Set();
+
+function startChild(script, nodeArgs, args, { cpu, env } = {}) {
+  const full = [...nodeArgs, script, ...args];
+  const [cmd, cmdArgs] = PIN ? ['taskset', ['-c', cpu, process.execPath, ...full]] : [process.execPath, full];
+  const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: env || process.env });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function killChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch {} }, 2000);
+    child.once('exit', () => { clearTimeout(t); resolve(); });
+    try { process.kill(child.pid, 'SIGTERM'); } catch { clearTimeout(t); resolve(); }
+  });
+}
+
+function cleanupSync() {
+  for (const c of children) { try { process.kill(c.pid, 'SIGKILL'); } catch {} }
+  children.clear();
+}
+process.on('exit', cleanupSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { console.error(`\n${sig}: stopping children`); cleanupSync(); process.exit(130); });
+}
+process.on('uncaughtException', (err) => { console.error(err); cleanupSync(); process.exit(1); });
+process.on('unhandledRejection', (err) => { console.error(err); cleanupSync(); process.exit(1); });
+
+function waitMessage(child, pred, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { off(); reject(new Error(`timeout waiting for ${what}`)); }, timeoutMs);
+    const onMsg = (m) => { if (pred(m)) { off(); resolve(m); } };
+    const onExit = (code, sig) => { off(); reject(new Error(`${what}: child exited (${code ?? sig})`)); };
+    const off = () => { clearTimeout(t); child.off('message', onMsg); child.off('exit', onExit); };
+    child.on('message', onMsg);
+    child.on('exit', onExit);
+  });
+}
+
+async function startServer(name, deflate) {
+  const env = { ...process.env };
+  if (name === 'ws' || name === 'express-ws') env.WS_NO_BUFFER_UTIL = '1';
+  else delete env.WS_NO_BUFFER_UTIL;
+  const child = startChild(path.join(__dirname, 'server.js'), ['--expose-gc'], [name, deflate ? '1' : '0'], { cpu: SERVER_CPU, env });
+  const m = await waitMessage(child, (x) => x.ready || x.error, 15000, `${name} server start`);
+  if (m.error) { await killChild(child); throw new Error(m.error); }
+  return { child, info: m.ready };
+}
+
+let loadgen;
+let reqId = 0;
+async function lg(scenario, target, params) {
+  const id = ++reqId;
+  if (!loadgen.connected) throw new Fatal('the load generator died');
+  loadgen.send({ id, scenario, target, params });
+  const m = await waitMessage(loadgen, (x) => x.id === id, 120000, `loadgen ${scenario}`);
+  if (m.error) throw new Error(m.error);
+  return m.result;
+}
+
+function serverMem(child) {
+  child.send({ cmd: 'mem' });
+  return waitMessage(child, (x) => x.mem, 10000, 'server memory').then((m) => m.mem);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- one measurement
+
+async function measureOnce(scn, name) {
+  const sc = SCENARIOS[scn];
+  const { child, info } = await startServer(name, !!(sc.params && sc.params.deflate));
+  const target = { port: info.port, pid: info.pid, raw: name === 'raw' };
+  try {
+    if (sc.run === 'idle') {
+      await lg('idleOpen', target, { n: 200, conc: 100 }); // touch every code path once
+      await lg('idleClose', target);
+      await sleep(200);
+      const m0 = await serverMem(child);
+      const o = await lg('idleOpen', target, { n: T.idleN, conc: 200 });
+      await sleep(500);
+      const m1 = await serverMem(child);
+      await lg('idleClose', target);
+      return {
+        info, opened: o.opened, openSeconds: o.seconds,
+        rssKiBPerConn: (m1.rss - m0.rss) / 1024 / o.opened,
+        heapKiBPerConn: (m1.heapUsed + m1.external - m0.heapUsed - m0.external) / 1024 / o.opened,
+        rssBefore: m0.rss, rssAfter: m1.rss,
+      };
+    }
+    const r = await lg(sc.run, target, { ...sc.params, warmMs: T.warmMs, measureMs: T.measureMs });
+    return { info, ...r };
+  } finally {
+    await killChild(child);
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+function spreadCell(s, fmt) {
+  if (!Number.isFinite(s.median)) return '—';
+  return s.n > 1 ? `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]` : fmt(s.median);
+}
+
+function report(scn, res) {
+  const sc = SCENARIOS[scn];
+  const cols = [];
+  for (const m of sc.metrics) {
+    cols.push({ head: m.label, cell: (r) => spreadCell(r.summary[m.key], m.fmt) });
+    if ((m.primary || m.ratio) && res.ws) {
+      cols.push({ head: 'vs ws', cell: (r) => (Number.isFinite(r.ratio[m.key]) ? `${r.ratio[m.key].toFixed(2)}×` : '—') });
+    }
+  }
+  if (sc.run !== 'idle') {
+    cols.push({ head: 'srv CPU', cell: (r) => `${r.summary.srvCpuPct.median.toFixed(0)}%` });
+    cols.push({ head: 'lg CPU', cell: (r) => `${r.summary.lgCpuPct.median.toFixed(0)}%` });
+    cols.push({ head: 'limit', cell: (r) => limitOf(r) });
+  }
+  const rows = Object.entries(res).map(([name, r]) => [LABEL[name], ...cols.map((c) => c.cell(r))]);
+  const heads = ['server', ...cols.map((c) => c.head)];
+  const w = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  console.log(`\n${sc.title}`);
+  console.log(heads.map((h, i) => (i === 0 ? pad(h, w[i]) : lpad(h, w[i]))).join('  '));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? pad(c, w[i]) : lpad(c, w[i]))).join('  '));
+  const notes = new Set();
+  for (const [name, r] of Object.entries(res)) {
+    for (const x of r.rounds) {
+      if (x.errors) notes.add(`${LABEL[name]}: ${x.errors} socket errors${x.lastError ? ` (${x.lastError})` : ''}`);
+      if (x.mismatches) notes.add(`${LABEL[name]}: ${x.mismatches} replies with the wrong opcode or payload`);
+      for (const n of x.notes || []) notes.add(`${LABEL[name]}: ${n}`);
+      if (x.compressedFraction !== undefined && x.compressedFraction < 0.99) notes.add(`${LABEL[name]}: only ${(100 * x.compressedFraction).toFixed(0)}% of replies compressed`);
+      if (x.opened !== undefined && x.opened < T.idleN) notes.add(`${LABEL[name]}: only ${x.opened} connections opened`);
+    }
+  }
+  for (const n of notes) console.log(`  note: ${n}`);
+  // Load-generator headroom: the raw TCP run shows what the harness itself can do.
+  const primary = sc.metrics.find((m) => m.primary);
+  if (res.raw && !primary.lower && sc.run !== 'handshake') {
+    const ws = Object.entries(res).filter(([n]) => n !== 'raw');
+    if (ws.length) {
+      const [bestName, best] = ws.reduce((a, b) => (b[1].summary[primary.key].median > a[1].summary[primary.key].median ? b : a));
+      const x = res.raw.summary[primary.key].median / best.summary[primary.key].median;
+      console.log(`  loadgen headroom: raw TCP ${primary.fmt(res.raw.summary[primary.key].median)} ${primary.label} = ${x.toFixed(1)}× the best WebSocket server (${LABEL[bestName]})`);
+    }
+  }
+}
+
+function limitOf(r) {
+  const s = r.summary.srvCpuPct.median;
+  const l = r.summary.lgCpuPct.median;
+  if (s >= 90 && l >= 90) return 'both CPUs';
+  if (s >= 90) return 'server CPU';
+  if (l >= 90) return 'loadgen CPU';
+  return 'neither CPU';
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const t0 = Date.now();
+  console.log(`attach-ws bench ${QUICK ? '(quick)' : '(full)'}: node ${process.version}, ${cpus} cores, ` +
+    (PIN ? `taskset: server on core ${SERVER_CPU}, loadgen on core ${LOADGEN_CPU}` : 'no pinning (taskset missing or < 2 cores)'));
+  console.log(`scenarios: ${only.join(', ')}; servers: ${servers.map((s) => LABEL[s]).join(', ')}; ` +
+    `${T.rounds} rounds, warm-up ${T.warmMs} ms, window ${T.measureMs} ms`);
+
+  loadgen = startChild(path.join(__dirname, 'loadgen.js'), [], [], { cpu: LOADGEN_CPU });
+  await waitMessage(loadgen, (x) => x.ready, 10000, 'loadgen start');
+
+  // Identify each server once (versions, and whether bufferutil really loaded).
+  const infos = {};
+  for (const name of servers.slice()) {
+    try {
+      const { child, info } = await startServer(name, false);
+      await killChild(child);
+      infos[name] = info;
+      const extra = name === 'raw' ? 'net echo, no WebSocket' :
+        name === 'attach' ? `attach-ws ${info.version} + express` :
+        name === 'express-ws' ? `express-ws ${info.version} on ws ${info.wsVersion}, bufferutil ${info.bufferutil ? 'LOADED' : 'not loaded'}` :
+        `ws ${info.version}, bufferutil ${info.bufferutil ? 'LOADED' : 'not loaded'}`;
+      console.log(`  ${pad(LABEL[name], 14)} ${extra}`);
+    } catch (err) {
+      console.log(`notice: ${LABEL[name]} failed to start, skipping it: ${err.message.split('\n')[0]}`);
+      servers = servers.filter((s) => s !== name);
+    }
+  }
+
+  const out = {
+    date: new Date().toISOString(), mode: QUICK ? 'quick' : 'full', node: process.version, cpus,
+    cpuModel: (os.cpus()[0] || {}).model, pinned: PIN, timing: T, servers: infos, scenarios: {},
+  };
+
+  for (const scn of only) {
+    const sc = SCENARIOS[scn];
+    const names = servers.filter((s) => !(sc.skip || []).includes(s));
+    const rounds = {};
+    for (const n of names) rounds[n] = [];
+    process.stdout.write(`\n[${scn}] `);
+    for (let r = 0; r < T.rounds; r++) {
+      const k = r % names.length;
+      const order = names.slice(k).concat(names.slice(0, k)); // rotate: no server is always first
+      for (const n of order) {
+        try {
+          rounds[n][r] = await measureOnce(scn, n);
+          process.stdout.write('.');
+        } catch (err) {
+          if (err instanceof Fatal || !loadgen.connected) throw new Fatal(`${err.message}; aborting`);
+          rounds[n][r] = { error: err.message };
+          process.stdout.write('x');
+          console.log(`\n  ${LABEL[n]} round ${r + 1}: ${err.message}`);
+        }
+      }
+    }
+    const res = {};
+    for (const n of names) {
+      const ok = rounds[n].filter((x) => x && !x.error);
+      if (!ok.length) continue;
+      const keys = ['srvCpuPct', 'lgCpuPct', ...sc.metrics.map((m) => m.key)];
+      const sum = {};
+      for (const key of keys) sum[key] = summary(ok.map((x) => x[key]));
+      const ratio = {};
+      if (rounds.ws) {
+        for (const m of sc.metrics) {
+          const per = [];
+          for (let r = 0; r < T.rounds; r++) {
+            const a = rounds[n][r];
+            const b = rounds.ws[r];
+            if (a && b && !a.error && !b.error) per.push(a[m.key] / b[m.key]);
+          }
+          ratio[m.key] = median(per);
+        }
+      }
+      res[n] = { rounds: rounds[n], summary: sum, ratio };
+    }
+    report(scn, res);
+    out.scenarios[scn] = { title: sc.title, params: sc.params, results: res };
+  }
+
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${out.date.replace(/:/g, '-').replace(/\..*/, '')}.json`);
+  fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), file)} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  await killChild(loadgen);
+}
+
+main().catch((err) => {
+  console.error(err);
+  cleanupSync();
+  process.exit(1);
+});

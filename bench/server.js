@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+'use strict';
+// One benchmark target, in its own process. Started by run.js (pinned to one
+// core with taskset when available) as:  node --expose-gc server.js <impl> <deflate 0|1>
+// Paths: /sub subscribes to the broadcast, /pub broadcasts each message it
+// receives to every subscriber, any other path echoes.
+// IPC: {cmd:'mem'} → {mem: process.memoryUsage()} after a full GC.
+
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+
+const [impl, deflateArg] = process.argv.slice(2);
+const deflate = deflateArg === '1';
+const info = { impl, deflate, pid: process.pid, node: process.version };
+
+function listening(server) {
+  server.listen(0, '127.0.0.1', () => {
+    info.port = server.address().port;
+    process.send({ ready: info });
+  });
+}
+
+/** Is ws' mask/unmask really the bufferutil addon in this process? */
+function bufferUtilLoaded() {
+  return Object.keys(require.cache).some((k) => /[\\/]bufferutil[\\/].*\.node$/.test(k));
+}
+
+function wsBroadcastAndEcho(wss) {
+  // The ws README's broadcast loop, verbatim in spirit.
+  wss.on('connection', (ws, req) => {
+    if (req.url === '/sub') return;
+    if (req.url === '/pub') {
+      ws.on('message', (data, isBinary) => {
+        for (const client of wss.clients) {
+          if (client !== ws && client.readyState === 1) client.send(data, { binary: isBinary });
+        }
+      });
+      return;
+    }
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+}
+
+const targets = {
+  attach() {
+    const express = require('express');
+    const dist = require(path.join(__dirname, '..', 'dist'));
+    if (typeof dist.attachWs !== 'function') throw new Error('dist has no attachWs (run npm run build)');
+    const app = express();
+    const server = http.createServer(app);
+    const wss = dist.attachWs(app, server, { perMessageDeflate: deflate });
+    app.ws('/sub', (ws) => { ws.subscribe('all'); });
+    app.ws('/pub', (ws) => { ws.on('message', (data) => { wss.publish('all', data); }); });
+    app.ws('/', (ws) => { ws.on('message', (data) => { ws.send(data); }); });
+    info.version = require(path.join(__dirname, '..', 'package.json')).version;
+    listening(server);
+  },
+
+  ws() {
+    // WS_NO_BUFFER_UTIL=1 is set by run.js for this target; ws 8 then masks in JS.
+    const { WebSocketServer } = require('ws');
+    const server = http.createServer();
+    wsBroadcastAndEcho(new WebSocketServer({ server, perMessageDeflate: deflate }));
+    info.version = require('ws/package.json').version;
+    info.bufferutil = bufferUtilLoaded();
+    listening(server);
+  },
+
+  'ws-bufferutil'() {
+    targets.ws();
+    if (!info.bufferutil) throw new Error('bufferutil did not load in the ws+bufferutil child');
+  },
+
+  'express-ws'() {
+    const express = require('express');
+    const expressWs = require('express-ws');
+    const app = express();
+    const server = http.createServer(app);
+    const { getWss } = expressWs(app, server, { wsOptions: { perMessageDeflate: deflate } });
+    const wss = getWss();
+    app.ws('/sub', () => {});
+    app.ws('/pub', (ws) => {
+      ws.on('message', (data) => {
+        for (const client of wss.clients) if (client !== ws && client.readyState === 1) client.send(data);
+      });
+    });
+    app.ws('/', (ws) => { ws.on('message', (data) => ws.send(data)); });
+    info.version = require('express-ws/package.json').version;
+    info.wsVersion = require(require.resolve('ws/package.json', { paths: [require.resolve('express-ws')] })).version;
+    info.bufferutil = bufferUtilLoaded();
+    listening(server);
+  },
+
+  raw() {
+    // The physical limit: no HTTP, no framing. The "handshake" is the request
+    // echoed back; /sub then stays silent, /pub forwards its bytes to every
+    // subscriber, anything else echoes.
+    const subs = new Set();
+    const server = net.createServer((sock) => {
+      sock.setNoDelay(true);
+      let head = '';
+      const onHead = (chunk) => {
+        head += chunk.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        sock.removeListener('data', onHead);
+        const restLen = head.length - end - 4;
+        sock.write(Buffer.from(head.slice(0, end + 4), 'latin1'));
+        const rest = chunk.subarray(chunk.length - restLen);
+        if (head.startsWith('GET /sub ')) {
+          subs.add(sock);
+          sock.on('close', () => subs.delete(sock));
+        } else if (head.startsWith('GET /pub ')) {
+          const fwd = (d) => { for (const s of subs) s.write(d); };
+          sock.on('data', fwd);
+          if (rest.length) fwd(rest);
+        } else {
+          sock.on('data', (d) => sock.write(d));
+          if (rest.length) sock.write(rest);
+        }
+      };
+      sock.on('data', onHead);
+      sock.on('end', () => sock.end());
+      sock.on('error', () => {});
+    });
+    listening(server);
+  },
+};
+
+process.on('message', (m) => {
+  if (m && m.cmd === 'mem') {
+    if (global.gc) { global.gc(); global.gc(); }
+    process.send({ mem: process.memoryUsage() });
+  }
+});
+process.on('disconnect', () => process.exit(0)); // parent gone: never linger
+
+if (!targets[impl]) {
+  process.send({ error: `unknown server ${impl}` });
+  process.exit(1);
+}
+try {
+  targets[impl]();
+} catch (err) {
+  process.send({ error: String(err && err.stack || err) }, () => process.exit(1));
+}

@@ -1,0 +1,377 @@
+/**
+ * permessage-deflate (RFC 7692 §7): compress and decompress whole messages
+ * with node:zlib, one connection per instance, server side.
+ *
+ * - Lazy: no zlib stream exists until the first compressed message in each
+ *   direction, and a direction without context takeover drops its stream after
+ *   every message, so an idle connection holds no zlib memory.
+ * - Ordered: zlib is asynchronous; each direction runs one message at a time
+ *   from a FIFO, so callbacks fire in call order.
+ * - Bounded: every zlib job holds a slot of a process-wide limiter.
+ * - Zip-bomb safe: inflation stops at the first output chunk past maxPayload.
+ */
+import * as zlib from 'node:zlib';
+import { protocolError, type ProtocolError } from '../errors';
+import { Fifo, zlibLimiter, type ZlibLimiter } from './deflate-limiter';
+import {
+  resolveDeflateOptions,
+  zlibWindowBits,
+  type DeflateParams,
+  type PerMessageDeflateOptions,
+  type ResolvedDeflateOptions,
+} from './deflate-options';
+
+export type { DeflateParams, PerMessageDeflateOptions } from './deflate-options';
+export { negotiatePerMessageDeflate, type DeflateAgreement } from './deflate-negotiation';
+
+/** §7.2.1 / §7.2.2: the empty stored block that ends a sync flush, cut by the sender, put back by the receiver. */
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+type Callback<E extends Error> = (err: E | null, payload?: Buffer) => void;
+
+/** What compress() callbacks get for work that close() cut short. */
+export class DeflateClosedError extends Error {
+  override readonly name = 'DeflateClosedError';
+  readonly code = 'WS_ERR_DEFLATE_CLOSED';
+  constructor() {
+    super('permessage-deflate was closed before the message was compressed');
+  }
+}
+
+export class PerMessageDeflate {
+  /** Messages shorter than this (bytes) should be sent uncompressed. */
+  readonly threshold: number;
+  /**
+   * Non-null only with server_no_context_takeover: then a compressed message
+   * does not depend on this connection's history, and every connection with
+   * the same key can share the bytes of one `compressShared` call.
+   */
+  readonly sharedKey: string | null;
+  /** What the negotiation agreed. */
+  readonly params: Readonly<DeflateParams>;
+  /** The options this instance was made with (as given; for compressShared). */
+  readonly options: Readonly<PerMessageDeflateOptions>;
+
+  readonly #opts: ResolvedDeflateOptions;
+  readonly #maxPayload: number;
+  readonly #compressLane: Lane<Error>;
+  readonly #decompressLane: Lane<ProtocolError>;
+  #closed = false;
+
+  #deflate: zlib.DeflateRaw | null = null;
+  #deflateChunks: Buffer[] = [];
+  #deflateDone: Callback<Error> | null = null;
+
+  #inflate: zlib.InflateRaw | null = null;
+  #inflateChunks: Buffer[] = [];
+  #inflateLength = 0;
+  /** Bytes written to the current inflater; compared with what it consumed. */
+  #inflateWritten = 0;
+  #inflateDone: Callback<ProtocolError> | null = null;
+
+  /**
+   * @param params what negotiatePerMessageDeflate agreed
+   * @param maxPayload largest inflated message in bytes; 0 = unlimited
+   * @example
+   * const pmd = new PerMessageDeflate(agreement.params, options, 16 * 1024 * 1024);
+   * pmd.decompress(payload, (err, message) => { ... });
+   */
+  constructor(params: DeflateParams, options: PerMessageDeflateOptions, maxPayload: number) {
+    this.#opts = resolveDeflateOptions(options);
+    this.params = { ...params };
+    this.options = options;
+    this.threshold = this.#opts.threshold;
+    this.sharedKey = deflateSharedKey(params, this.#opts);
+    this.#maxPayload = maxPayload > 0 ? maxPayload : 0;
+    const limiter = zlibLimiter(this.#opts.concurrencyLimit);
+    this.#compressLane = new Lane(limiter, (data, done) => this.#deflateMessage(data, done));
+    this.#decompressLane = new Lane(limiter, (data, done) => this.#inflateMessage(data, done));
+  }
+
+  /**
+   * Compress one message; the callback gets the payload with the
+   * 0x00 0x00 0xff 0xff tail removed (RFC 7692 §7.2.1), to send with RSV1.
+   * Callbacks fire asynchronously, in call order. After close() they get a
+   * DeflateClosedError.
+   */
+  compress(data: Buffer, cb: (err: Error | null, payload?: Buffer) => void): void {
+    if (this.#closed) {
+      process.nextTick(cb, new DeflateClosedError());
+      return;
+    }
+    this.#compressLane.add(data, cb);
+  }
+
+  /**
+   * Inflate one message's joined payload (the tail is appended here, §7.2.2).
+   * Past maxPayload inflated bytes → WS_ERR_MESSAGE_TOO_BIG (1009), inflation
+   * stopped at once; corrupt data → WS_ERR_INVALID_COMPRESSED_DATA (1007).
+   * Callbacks fire asynchronously, in call order. After close() pending and
+   * later callbacks are never called: the connection is gone, nobody is left
+   * to deliver a message to.
+   */
+  decompress(data: Buffer, cb: (err: ProtocolError | null, payload?: Buffer) => void): void {
+    if (this.#closed) return;
+    this.#decompressLane.add(data, cb);
+  }
+
+  /**
+   * Free both zlib streams now. Pending compress callbacks get a
+   * DeflateClosedError; pending decompress callbacks are dropped. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#deflateDone = null;
+    this.#inflateDone = null;
+    this.#dropDeflate();
+    this.#dropInflate();
+    this.#decompressLane.close(null);
+    this.#compressLane.close(() => new DeflateClosedError());
+  }
+
+  // --- compression ---------------------------------------------------------
+
+  #deflateMessage(data: Buffer, done: Callback<Error>): void {
+    if (data.length === 0) {
+      // §7.2.3.6: an empty message is one empty stored block, 0x00 once the tail
+      // is cut. zlib refuses a second sync flush with no input in between.
+      process.nextTick(done, null, Buffer.from([0x00]));
+      return;
+    }
+    const stream = this.#deflate ?? this.#createDeflate();
+    this.#deflateDone = done;
+    stream.write(data);
+    stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+      if (this.#deflate !== stream || this.#deflateDone !== done) return; // closed or failed meanwhile
+      this.#deflateDone = null;
+      const out = join(this.#deflateChunks);
+      this.#deflateChunks = [];
+      // §7.1.1.1: without server context takeover every message starts from an empty window.
+      if (this.params.serverNoContextTakeover) this.#dropDeflate();
+      if (!endsWithTail(out)) {
+        this.#dropDeflate();
+        done(new Error('zlib ended a message without the sync-flush tail'));
+        return;
+      }
+      // §7.2.1: remove 4 octets (0x00 0x00 0xff 0xff) from the tail end.
+      done(null, out.subarray(0, out.length - TAIL.length));
+    });
+  }
+
+  #createDeflate(): zlib.DeflateRaw {
+    const stream = zlib.createDeflateRaw({
+      windowBits: zlibWindowBits(this.params.serverMaxWindowBits),
+      level: this.#opts.level,
+      memLevel: this.#opts.memLevel,
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (stream === this.#deflate) this.#deflateChunks.push(chunk);
+    });
+    stream.on('error', (err: Error) => {
+      if (stream !== this.#deflate) return;
+      const done = this.#deflateDone;
+      this.#deflateDone = null;
+      this.#dropDeflate();
+      done?.(err);
+    });
+    this.#deflate = stream;
+    return stream;
+  }
+
+  #dropDeflate(): void {
+    const stream = this.#deflate;
+    if (stream === null) return;
+    this.#deflate = null;
+    this.#deflateChunks = [];
+    stream.close();
+  }
+
+  // --- decompression -------------------------------------------------------
+
+  #inflateMessage(data: Buffer, done: Callback<ProtocolError>): void {
+    if (data.length === 0) {
+      // Not a valid deflate block; an empty message is the only sane reading,
+      // and feeding the bare tail to zlib would leave it mid-block.
+      process.nextTick(done, null, Buffer.alloc(0));
+      return;
+    }
+    const stream = this.#inflate ?? this.#createInflate();
+    this.#inflateDone = done;
+    this.#inflateChunks = [];
+    this.#inflateLength = 0;
+    this.#inflateWritten += data.length + TAIL.length;
+    stream.write(data);
+    // §7.2.2: append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload.
+    stream.write(TAIL);
+    stream.flush(() => {
+      if (this.#inflate !== stream || this.#inflateDone !== done) return; // too big, corrupt or closed
+      this.#inflateDone = null;
+      const payload = join(this.#inflateChunks);
+      this.#inflateChunks = [];
+      // A block with BFINAL set ends the DEFLATE stream (zlib then leaves the
+      // tail unread); the next message needs a fresh inflater either way.
+      const ended = stream.bytesWritten !== this.#inflateWritten;
+      // §7.1.1.2: without client context takeover every message starts from an empty window.
+      if (ended || this.params.clientNoContextTakeover) this.#dropInflate();
+      done(null, payload);
+    });
+  }
+
+  #createInflate(): zlib.InflateRaw {
+    const stream = zlib.createInflateRaw({ windowBits: zlibWindowBits(this.params.clientMaxWindowBits) });
+    stream.on('data', (chunk: Buffer) => {
+      if (stream !== this.#inflate) return;
+      this.#inflateLength += chunk.length;
+      if (this.#maxPayload > 0 && this.#inflateLength > this.#maxPayload) {
+        // Stop now: a zip bomb must cost maxPayload bytes, not its inflated size.
+        this.#failInflate(protocolError('WS_ERR_MESSAGE_TOO_BIG'));
+        return;
+      }
+      this.#inflateChunks.push(chunk);
+    });
+    stream.on('error', (err: Error) => {
+      if (stream === this.#inflate) this.#failInflate(protocolError('WS_ERR_INVALID_COMPRESSED_DATA', err.message));
+    });
+    this.#inflate = stream;
+    this.#inflateWritten = 0;
+    return stream;
+  }
+
+  #failInflate(err: ProtocolError): void {
+    const done = this.#inflateDone;
+    this.#inflateDone = null;
+    this.#dropInflate();
+    done?.(err);
+  }
+
+  #dropInflate(): void {
+    const stream = this.#inflate;
+    if (stream === null) return;
+    this.#inflate = null;
+    this.#inflateChunks = [];
+    this.#inflateLength = 0;
+    // Destroying mid-write is safe: Node finishes the threadpool step in flight,
+    // then sees the stream destroyed and processes no more input.
+    stream.close();
+  }
+}
+
+/**
+ * The key under which connections can share one compressed broadcast: only
+ * with server_no_context_takeover (no history in the bytes), and only between
+ * connections whose zlib settings would produce the same bytes.
+ */
+export function deflateSharedKey(params: DeflateParams, options: PerMessageDeflateOptions): string | null {
+  if (!params.serverNoContextTakeover) return null;
+  const opts = resolveDeflateOptions(options);
+  return `w${zlibWindowBits(params.serverMaxWindowBits)}:l${opts.level}:m${opts.memLevel}`;
+}
+
+/**
+ * Compress one message with a fresh context, for every connection whose
+ * sharedKey matches (server_no_context_takeover agreed). Payload as compress().
+ */
+export function compressShared(
+  data: Buffer,
+  params: DeflateParams,
+  options: PerMessageDeflateOptions,
+  cb: (err: Error | null, payload?: Buffer) => void,
+): void {
+  const opts = resolveDeflateOptions(options);
+  if (data.length === 0) {
+    process.nextTick(cb, null, Buffer.from([0x00])); // §7.2.3.6
+    return;
+  }
+  zlibLimiter(opts.concurrencyLimit).run((release) => {
+    const zlibOptions = {
+      windowBits: zlibWindowBits(params.serverMaxWindowBits),
+      level: opts.level,
+      memLevel: opts.memLevel,
+      // A sync flush instead of a final block, so the tail is the §7.2.1 one.
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    };
+    zlib.deflateRaw(data, zlibOptions, (err, out) => {
+      release();
+      if (err) cb(err);
+      else if (!endsWithTail(out)) cb(new Error('zlib ended a message without the sync-flush tail'));
+      else cb(null, out.subarray(0, out.length - TAIL.length));
+    });
+  });
+}
+
+/**
+ * One direction's queue: messages run one at a time (a zlib stream's output
+ * has to be cut at message boundaries), each holding a limiter slot.
+ */
+class Lane<E extends Error> {
+  readonly #pending = new Fifo<Job<E>>();
+  #current: Job<E> | null = null;
+  #release: (() => void) | null = null;
+
+  constructor(
+    private readonly limiter: ZlibLimiter,
+    private readonly work: (data: Buffer, done: Callback<E>) => void,
+  ) {}
+
+  add(data: Buffer, cb: Callback<E>): void {
+    this.#pending.push({ data, cb, settled: false });
+    if (this.#current === null) this.#next();
+  }
+
+  /** Settle every job; `error` makes the callbacks fire with it, null drops them. */
+  close(error: (() => E) | null): void {
+    const jobs: Array<Job<E>> = [];
+    if (this.#current !== null) jobs.push(this.#current);
+    for (let job = this.#pending.shift(); job !== undefined; job = this.#pending.shift()) jobs.push(job);
+    this.#current = null;
+    this.#releaseSlot();
+    for (const job of jobs) job.settled = true;
+    if (error !== null) for (const job of jobs) job.cb(error());
+  }
+
+  #next(): void {
+    const job = this.#pending.shift();
+    if (job === undefined) return;
+    this.#current = job;
+    this.limiter.run((release) => {
+      if (job.settled) {
+        release(); // closed while it waited for a slot
+        return;
+      }
+      this.#release = release;
+      this.work(job.data, (err, payload) => this.#finish(job, err, payload));
+    });
+  }
+
+  #finish(job: Job<E>, err: E | null, payload: Buffer | undefined): void {
+    if (job.settled) return;
+    job.settled = true;
+    this.#current = null;
+    this.#releaseSlot();
+    this.#next();
+    if (err !== null) job.cb(err);
+    else job.cb(null, payload);
+  }
+
+  #releaseSlot(): void {
+    const release = this.#release;
+    this.#release = null;
+    release?.();
+  }
+}
+
+interface Job<E extends Error> {
+  readonly data: Buffer;
+  readonly cb: Callback<E>;
+  settled: boolean;
+}
+
+function join(chunks: Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+function endsWithTail(out: Buffer): boolean {
+  const n = out.length;
+  return n >= 4 && out[n - 4] === 0x00 && out[n - 3] === 0x00 && out[n - 2] === 0xff && out[n - 1] === 0xff;
+}

@@ -1,0 +1,60 @@
+import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { PendingUpgrade } from '../server/pending-upgrade';
+import type { UpgradeRouter, WsServer } from '../server/ws-server';
+import { hasWsRoute, kPendingUpgrade } from './route-table';
+
+/** The slice of an Express app the dispatcher uses. */
+export interface ExpressAppLike {
+  handle(req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void): void;
+  readonly router: { stack: Parameters<typeof hasWsRoute>[0]['stack'] };
+}
+
+export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer };
+export const kWsServer = Symbol.for('attach-ws.server');
+
+/**
+ * Runs upgrade requests through the Express app exactly as a GET: the app's
+ * middleware and mounted routers see it, with a real `res` written to the raw
+ * socket, so a middleware's `res.status(401).end()` is a real 401 and
+ * `next(err)` a real error response.
+ */
+export function expressUpgradeRouter(app: ExpressAppLike, server: () => WsServer): UpgradeRouter {
+  return {
+    matches: (req) => hasWsRoute(app.router, req),
+    dispatch(req: UpgradeRequest, pending: PendingUpgrade): void {
+      req[kPendingUpgrade] = pending;
+      req[kWsServer] = server();
+      const socket = pending.socket as Socket;
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.on('finish', () => {
+        // Middleware answered: that response is the rejection.
+        pending.respondedByMiddleware(res.statusCode);
+        socket.end();
+      });
+      app.handle(req, res, (err?: unknown) => {
+        if (!pending.pending || res.headersSent) return;
+        res.detachSocket(socket);
+        if (err === undefined || err === null || err === 'route' || err === 'router') {
+          pending.reject(404, 'Not Found');
+          return;
+        }
+        const status = statusOf(err);
+        if (status >= 500) server().reportError(err instanceof Error ? err : new Error(String(err)), undefined);
+        pending.reject(status, status < 500 && err instanceof Error ? err.message : (STATUS_CODES[status] ?? 'Error'));
+      });
+    },
+  };
+}
+
+/** The HTTP status an error asks for (http-errors style), else 500. */
+function statusOf(err: unknown): number {
+  if (typeof err === 'object' && err !== null) {
+    const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+    const value = typeof status === 'number' ? status : statusCode;
+    if (typeof value === 'number' && value >= 400 && value <= 599) return value;
+  }
+  return 500;
+}

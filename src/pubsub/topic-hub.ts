@@ -1,0 +1,118 @@
+import { toPayload } from '../codec/encoder';
+import { Opcode } from '../codec/opcodes';
+import type { PubSubAdapter } from './adapter';
+import { PreparedMessage } from './prepared-message';
+import { kDeliverPrepared, kTopics, type TopicMember } from './topic-member';
+
+export interface PublishOptions {
+  /** Send as binary (default: true for bytes, false for strings). */
+  binary?: boolean;
+  /** A subscriber that must not receive it (usually the sender). */
+  except?: TopicMember;
+}
+
+export interface TopicStats {
+  topics: number;
+  published: number;
+  delivered: number;
+  /** Deliveries skipped because the subscriber was over its backpressure limit. */
+  skipped: number;
+}
+
+/**
+ * Topics: who is subscribed to what on this node, and delivery of a publish
+ * to them, framed once. With an adapter, publishes also travel to the other
+ * nodes, and theirs arrive here through `deliverLocal`.
+ */
+export class TopicHub {
+  readonly #topics = new Map<string, Set<TopicMember>>();
+  readonly #adapter: PubSubAdapter | null;
+  #published = 0;
+  #delivered = 0;
+  #skipped = 0;
+
+  constructor(adapter: PubSubAdapter | null, onError: (err: Error) => void) {
+    this.#adapter = adapter;
+    adapter?.attach({
+      deliver: (topic, data, isBinary) => {
+        this.deliverLocal(topic, data, isBinary, undefined);
+      },
+      error: onError,
+    });
+  }
+
+  subscribe(member: TopicMember, topic: string): boolean {
+    const mine = (member[kTopics] ??= new Set());
+    if (mine.has(topic)) return false;
+    mine.add(topic);
+    let members = this.#topics.get(topic);
+    if (members === undefined) {
+      members = new Set();
+      this.#topics.set(topic, members);
+      this.#adapter?.subscribe(topic);
+    }
+    members.add(member);
+    return true;
+  }
+
+  unsubscribe(member: TopicMember, topic: string): boolean {
+    const mine = member[kTopics];
+    if (mine === null || !mine.delete(topic)) return false;
+    this.#leave(member, topic);
+    return true;
+  }
+
+  unsubscribeAll(member: TopicMember): void {
+    const mine = member[kTopics];
+    if (mine === null) return;
+    member[kTopics] = null;
+    for (const topic of mine) this.#leave(member, topic);
+  }
+
+  /** Deliver to local subscribers and, with an adapter, to every other node. Returns local recipients. */
+  publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: PublishOptions = {}): number {
+    const payload = toPayload(data);
+    const isBinary = options.binary ?? typeof data !== 'string';
+    this.#published++;
+    const count = this.deliverLocal(topic, payload, isBinary, options.except);
+    this.#adapter?.publish(topic, payload, isBinary);
+    return count;
+  }
+
+  /** Deliver to this node's subscribers only. */
+  deliverLocal(topic: string, payload: Buffer, isBinary: boolean, except: TopicMember | undefined): number {
+    const members = this.#topics.get(topic);
+    if (members === undefined) return 0;
+    const message = new PreparedMessage(isBinary ? Opcode.Binary : Opcode.Text, payload);
+    let count = 0;
+    for (const member of members) {
+      if (member === except) continue;
+      if (member[kDeliverPrepared](message)) count++;
+      else this.#skipped++;
+    }
+    this.#delivered += count;
+    return count;
+  }
+
+  subscriberCount(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  stats(): TopicStats {
+    return { topics: this.#topics.size, published: this.#published, delivered: this.#delivered, skipped: this.#skipped };
+  }
+
+  async close(): Promise<void> {
+    await this.#adapter?.close();
+  }
+
+  #leave(member: TopicMember, topic: string): void {
+    const members = this.#topics.get(topic);
+    if (members === undefined) return;
+    members.delete(member);
+    if (members.size === 0) {
+      this.#topics.delete(topic);
+      this.#adapter?.unsubscribe(topic);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { negotiatePerMessageDeflate, PerMessageDeflate } from '../codec/permessage-deflate';
+import { HandshakeError, isHandshakeError } from '../errors';
+import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
+import { kHandlerSettled } from '../socket/symbols';
+import { WebSocket } from '../socket/websocket';
+import type { HandshakeSettings } from './options';
+
+/** What an `app.ws` handler looks like to the server: it gets the connection and the request. */
+export type ConnectionHandler<Req extends IncomingMessage = IncomingMessage> = (ws: WebSocket, req: Req) => unknown;
+
+/** What a pending upgrade needs from its server. */
+export interface UpgradeHost {
+  readonly closing: boolean;
+  readonly handshakeTimeoutMs: number;
+  connectionOpened(ws: WebSocket, req: IncomingMessage): void;
+  createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
+  upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
+}
+
+/**
+ * An upgrade request that passed the handshake checks and is now running
+ * through the app's middleware. It ends exactly once: accepted by an
+ * `app.ws` handler (101), rejected with an HTTP response, or abandoned
+ * because the client went away or the handshake timeout passed (408).
+ */
+export class PendingUpgrade {
+  #settled = false;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly host: UpgradeHost,
+    readonly req: IncomingMessage,
+    readonly socket: Duplex,
+    private readonly head: Buffer,
+    readonly handshake: ValidatedHandshake,
+  ) {
+    this.#timer = setTimeout(handshakeTimedOut, host.handshakeTimeoutMs, this);
+    this.#timer.unref();
+    socket.once('close', () => this.#settle());
+  }
+
+  /** Still waiting for middleware to decide. */
+  get pending(): boolean {
+    return !this.#settled;
+  }
+
+  /**
+   * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
+   * the connection to `handler`. Errors thrown by the handler (or its promise)
+   * close the connection with 1011 and reach the server's 'error' event.
+   */
+  accept(settings: HandshakeSettings, handler: ConnectionHandler): void {
+    if (!this.#settle()) return;
+    if (this.host.closing) {
+      this.#writeReject(503, 'Server is shutting down');
+      return;
+    }
+    const { req, socket, handshake } = this;
+    let protocol: string | undefined;
+    let deflate: PerMessageDeflate | null = null;
+    let extensions = '';
+    try {
+      const choose = settings.handleProtocols;
+      protocol = selectProtocol(
+        handshake.protocols,
+        { protocols: settings.protocols, handleProtocols: choose && ((offered) => choose(offered, req)) },
+        req,
+      );
+      if (settings.perMessageDeflate !== null) {
+        const agreed = negotiatePerMessageDeflate(handshake.extensions, settings.perMessageDeflate);
+        if (agreed !== null) {
+          deflate = new PerMessageDeflate(agreed.params, settings.perMessageDeflate, settings.socket.maxPayload);
+          extensions = agreed.response;
+        }
+      }
+    } catch (err) {
+      const status = isHandshakeError(err) ? err.status : 500;
+      this.#writeReject(status, isHandshakeError(err) ? err.message : 'Internal Server Error');
+      return;
+    }
+    // The HTTP server's idle timeout must not end a quiet WebSocket; small frames must not wait for Nagle.
+    const tcp = socket as Duplex & Partial<Pick<Socket, 'setTimeout' | 'setNoDelay'>>;
+    tcp.setTimeout?.(0);
+    tcp.setNoDelay?.(true);
+    socket.write(
+      buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined }),
+    );
+    const ws = new WebSocket(socket, this.head, this.host.createSocketHost(), {
+      protocol: protocol ?? '',
+      extensions,
+      deflate,
+      options: settings.socket,
+    });
+    this.host.connectionOpened(ws, req);
+    let result: unknown;
+    try {
+      result = handler(ws, req);
+    } catch (err) {
+      ws[kHandlerSettled](err);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        () => ws[kHandlerSettled](),
+        (err: unknown) => ws[kHandlerSettled](err ?? new Error('handler rejected')),
+      );
+    } else {
+      ws[kHandlerSettled]();
+    }
+  }
+
+  /** Refuse with an HTTP error (`HandshakeError` or a status) and close the socket. */
+  reject(error: HandshakeError): void;
+  reject(status: number, body: string, headers?: Readonly<Record<string, string>>): void;
+  reject(errorOrStatus: HandshakeError | number, body = '', headers: Readonly<Record<string, string>> = {}): void {
+    if (!this.#settle()) return;
+    if (typeof errorOrStatus === 'number') this.#writeReject(errorOrStatus, body, headers);
+    else this.#writeReject(errorOrStatus.status, errorOrStatus.message, errorOrStatus.headers);
+  }
+
+  /** Middleware answered through `res` itself: the socket closes once the response is out. */
+  respondedByMiddleware(status: number): void {
+    if (!this.#settle()) return;
+    this.host.upgradeRejected(this.req, status, 'middleware response');
+  }
+
+  /** @internal */
+  timedOut(): void {
+    if (!this.pending) return;
+    this.reject(408, 'Upgrade not accepted in time');
+  }
+
+  #writeReject(status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+    this.host.upgradeRejected(this.req, status, body);
+    writeRejection(this.socket, status, body, headers);
+  }
+
+  /** True the first time: the upgrade is decided now. */
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    return !this.socket.destroyed;
+  }
+}
+
+/** Answer an upgrade with a real HTTP response on the raw socket, then close it. */
+export function writeRejection(
+  socket: Duplex,
+  status: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  if (socket.destroyed) return;
+  socket.on('error', destroyOnError);
+  socket.end(buildRejectResponse(status, body, headers));
+  // A peer that never reads must not keep the socket: end() waits for it otherwise.
+  setTimeout(destroySocket, 2_000, socket).unref();
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
+
+function handshakeTimedOut(pending: PendingUpgrade): void {
+  pending.timedOut();
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+

@@ -1,0 +1,228 @@
+import diagnostics from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isHandshakeError } from '../errors';
+import { checkOrigin, validateHandshake, type OriginCheck } from '../handshake';
+import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
+import { kHeartbeat } from '../socket/symbols';
+import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
+import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
+import { PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+
+/** How upgrade requests find their handler (the Express layer implements it). */
+export interface UpgradeRouter {
+  /** Cheap pre-check, no middleware run: could an `app.ws` route take this request? */
+  matches(req: IncomingMessage): boolean;
+  /** Run the request through the app; it ends in `pending.accept(...)` or an HTTP response. */
+  dispatch(req: IncomingMessage, pending: PendingUpgrade): void;
+}
+
+export interface WsServerEvents {
+  connection: [ws: WebSocket, req: IncomingMessage];
+  /** A handler threw, a listener threw, or the adapter failed. Never crashes the process. */
+  error: [err: Error, ws: WebSocket | undefined];
+}
+
+export interface WsServerStats {
+  clients: number;
+  upgrades: { accepted: number; rejected: number; passedOn: number };
+  topics: TopicStats;
+}
+
+/** diagnostics_channel names: subscribe to observe without touching the code. */
+export const channels = {
+  connection: diagnostics.channel('attach-ws:connection'),
+  close: diagnostics.channel('attach-ws:close'),
+  reject: diagnostics.channel('attach-ws:reject'),
+  error: diagnostics.channel('attach-ws:error'),
+} as const;
+
+/**
+ * The WebSocket side of an HTTP server (what `attachWs` returns): the upgrade
+ * listener, the registry of open connections, topics, the shared heartbeat
+ * timer and graceful shutdown.
+ */
+export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHost {
+  /** Open connections. */
+  readonly clients = new Set<WebSocket>();
+  /** @internal Server-wide handshake settings; routes may override some. */
+  readonly settings: HandshakeSettings;
+  readonly handshakeTimeoutMs: number;
+
+  readonly #http: HttpServer;
+  readonly #router: UpgradeRouter;
+  readonly #origins: OriginCheck | undefined;
+  readonly #hub: TopicHub;
+  readonly #socketHost: SocketHost;
+  readonly #heartbeatMs: number;
+  readonly #shutdownTimeoutMs: number;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #closing: Promise<void> | null = null;
+  #accepted = 0;
+  #rejected = 0;
+  #passedOn = 0;
+
+  constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
+    super();
+    this.#http = http;
+    this.#router = router;
+    this.settings = resolveSettings(options);
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
+    this.#origins = options.origins;
+    this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined));
+    const server = this;
+    this.#socketHost = {
+      topics: this.#hub,
+      connectionClosed: (ws) => server.#connectionClosed(ws),
+      reportError: (err, ws) => server.reportError(err, ws),
+    };
+    http.on('upgrade', this.#onUpgrade);
+  }
+
+  /** True once `close()` was called: new upgrades get 503. */
+  get closing(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Send to every subscriber of `topic` (on every node, with an adapter). The
+   * frame is encoded once. Returns how many local subscribers got it.
+   */
+  publish(topic: string, data: SendData, options?: PublishOptions): number {
+    return this.#hub.publish(topic, data, options);
+  }
+
+  /** Local subscribers of `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#hub.subscriberCount(topic);
+  }
+
+  stats(): WsServerStats {
+    return {
+      clients: this.clients.size,
+      upgrades: { accepted: this.#accepted, rejected: this.#rejected, passedOn: this.#passedOn },
+      topics: this.#hub.stats(),
+    };
+  }
+
+  /**
+   * Graceful shutdown: new upgrades get 503, every client gets a close frame
+   * (`code`, default 1001 Going Away), and the promise resolves once all are
+   * closed — or after `shutdownTimeoutMs`, when the rest are terminated.
+   */
+  close(code = 1001, reason = ''): Promise<void> {
+    this.#closing ??= this.#shutdown(code, reason);
+    return this.#closing;
+  }
+
+  // ---- UpgradeHost -----------------------------------------------------------
+
+  /** @internal */
+  createSocketHost(): SocketHost {
+    return this.#socketHost;
+  }
+
+  /** @internal */
+  connectionOpened(ws: WebSocket, req: IncomingMessage): void {
+    this.#accepted++;
+    this.clients.add(ws);
+    if (this.#heartbeatMs > 0 && this.#heartbeat === null) {
+      this.#heartbeat = setInterval(heartbeatTick, this.#heartbeatMs, this.clients);
+      this.#heartbeat.unref();
+    }
+    if (channels.connection.hasSubscribers) channels.connection.publish({ ws, req });
+    if (this.listenerCount('connection') > 0) {
+      try {
+        this.emit('connection', ws, req);
+      } catch (err) {
+        this.reportError(err instanceof Error ? err : new Error(String(err)), ws);
+      }
+    }
+  }
+
+  /** @internal */
+  upgradeRejected(req: IncomingMessage, status: number, reason: string): void {
+    this.#rejected++;
+    if (channels.reject.hasSubscribers) channels.reject.publish({ req, status, reason });
+  }
+
+  /** @internal Errors from handlers, listeners and the adapter: reported, never thrown. */
+  reportError(err: Error, ws: WebSocket | undefined): void {
+    if (channels.error.hasSubscribers) channels.error.publish({ error: err, ws });
+    if (this.listenerCount('error') > 0) this.emit('error', err, ws);
+    else process.emitWarning(`attach-ws: unhandled error (add wss.on('error')): ${err.stack ?? err.message}`);
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  #connectionClosed(ws: WebSocket): void {
+    this.clients.delete(ws);
+    if (this.clients.size === 0 && this.#heartbeat !== null) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = null;
+    }
+    if (channels.close.hasSubscribers) channels.close.publish({ ws });
+  }
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!this.#router.matches(req)) {
+      // Another upgrade listener (hot reload, socket.io, …) owns what we don't route.
+      if (this.#http.listenerCount('upgrade') > 1) {
+        this.#passedOn++;
+        return;
+      }
+      this.upgradeRejected(req, 404, 'no route');
+      writeRejection(socket, 404, 'Not Found');
+      return;
+    }
+    socket.on('error', destroyOnError);
+    if (this.closing) {
+      this.upgradeRejected(req, 503, 'shutting down');
+      writeRejection(socket, 503, 'Server is shutting down');
+      return;
+    }
+    let pending: PendingUpgrade;
+    try {
+      const handshake = validateHandshake(req);
+      checkOrigin(handshake.origin, this.#origins, req);
+      pending = new PendingUpgrade(this, req, socket, head, handshake);
+    } catch (err) {
+      if (!isHandshakeError(err)) throw err;
+      this.upgradeRejected(req, err.status, err.message);
+      writeRejection(socket, err.status, err.message, err.headers);
+      return;
+    }
+    this.#router.dispatch(req, pending);
+  };
+
+  async #shutdown(code: number, reason: string): Promise<void> {
+    const closed = [...this.clients].map(
+      (ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())),
+    );
+    for (const ws of this.clients) ws.close(code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, this.#shutdownTimeoutMs, 'timeout');
+    });
+    const outcome = await Promise.race([Promise.all(closed), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const ws of this.clients) ws.terminate();
+      await Promise.all(closed);
+    }
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    await this.#hub.close();
+  }
+}
+
+function heartbeatTick(clients: Set<WebSocket>): void {
+  for (const ws of clients) ws[kHeartbeat]();
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}

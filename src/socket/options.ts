@@ -1,0 +1,29 @@
+/** What happens to a topic subscriber whose send buffer is over its limit. */
+export type BackpressurePolicy = 'skip' | 'close';
+
+/** Per-connection settings, resolved once per server (and route) and shared. */
+export interface SocketOptions {
+  /** Largest message accepted, in bytes after inflation (1009 above). */
+  readonly maxPayload: number;
+  /** `send()` returns false once `bufferedAmount` passes this; `drain` follows. */
+  readonly highWaterMark: number;
+  /** How long a close handshake may take before the TCP connection is dropped. */
+  readonly closeTimeoutMs: number;
+  /** Bytes held for a handler that has not listened yet before reading pauses. */
+  readonly maxHeldBytes: number;
+  /** Split outgoing messages into frames of at most this many bytes (0: never). */
+  readonly fragmentSize: number;
+  /** Topic publishes skip (or close, 1008) a subscriber buffering more than this. */
+  readonly maxBackpressure: number;
+  readonly backpressurePolicy: BackpressurePolicy;
+}
+
+export const defaultSocketOptions: SocketOptions = {
+  maxPayload: 16 * 1024 * 1024,
+  highWaterMark: 64 * 1024,
+  closeTimeoutMs: 10_000,
+  maxHeldBytes: 1024 * 1024,
+  fragmentSize: 0,
+  maxBackpressure: 4 * 1024 * 1024,
+  backpressurePolicy: 'skip',
+};
