@@ -31,9 +31,24 @@ function cpuMs() {
   return (u.user + u.system) / 1000;
 }
 
+/** Per-core busy and total jiffies from /proc/stat (busy includes irq/softirq). */
+function coreTicks() {
+  const out = [];
+  try {
+    for (const line of fs.readFileSync('/proc/stat', 'latin1').split('\n')) {
+      const m = /^cpu(\d+) (.*)/.exec(line);
+      if (!m) continue;
+      const f = m[2].trim().split(/\s+/).map(Number);
+      const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal
+      out[Number(m[1])] = { busy: total - f[3] - f[4], total };
+    }
+  } catch {}
+  return out;
+}
+
 /** Snapshot of everything a window needs, taken at its start and end. */
 function snap(pid, counters) {
-  return { t: now(), srv: procCpuMs(pid), lg: cpuMs(), ...counters() };
+  return { t: now(), srv: procCpuMs(pid), lg: cpuMs(), cores: coreTicks(), ...counters() };
 }
 
 /**
@@ -378,6 +393,7 @@ function windowResult(a, b, extra) {
     srvCpuPct: (100 * srvMs) / (b.t - a.t),
     lgCpuPct: (100 * (b.lg - a.lg)) / (b.t - a.t),
     srvCpuUsPerOp: msgs ? (srvMs * 1000) / msgs : NaN,
+    coreBusyPct: b.cores.map((c, i) => (a.cores[i] ? (100 * (c.busy - a.cores[i].busy)) / Math.max(1, c.total - a.cores[i].total) : NaN)),
     ...extra,
   };
   if (extra && extra.payloadBytes) r.mbPerSec = (r.perSec * extra.payloadBytes) / 1e6;

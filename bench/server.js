@@ -73,6 +73,20 @@ const targets = {
   },
 
   'express-ws'() {
+    // ws 7 (bundled by express-ws) ignores WS_NO_BUFFER_UTIL; honour it here by
+    // making bufferutil unresolvable, as if it were not installed.
+    if (process.env.WS_NO_BUFFER_UTIL) {
+      const Module = require('node:module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request === 'bufferutil') {
+          const err = new Error("Cannot find module 'bufferutil' (hidden by bench/server.js)");
+          err.code = 'MODULE_NOT_FOUND';
+          throw err;
+        }
+        return resolve.call(this, request, ...rest);
+      };
+    }
     const express = require('express');
     const expressWs = require('express-ws');
     const app = express();

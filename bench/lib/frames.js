@@ -49,7 +49,8 @@ function repeat(frame, n) {
 
 /** permessage-deflate payload of one message (no context takeover). */
 function deflateMessage(buf) {
-  const z = zlib.deflateRawSync(buf, { flush: zlib.constants.Z_SYNC_FLUSH });
+  const z = zlib.deflateRawSync(buf, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  if (z.readUInt32BE(z.length - 4) !== 0x0000ffff) throw new Error('deflate: no sync-flush tail');
   // RFC 7692 §7.2.1: drop the trailing 00 00 ff ff of the sync flush.
   return z.subarray(0, z.length - 4);
 }
