@@ -40,7 +40,7 @@ function coreTicks() {
       if (!m) continue;
       const f = m[2].trim().split(/\s+/).map(Number);
       const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal
-      out[Number(m[1])] = { busy: total - f[3] - f[4], total };
+      out[Number(m[1])] = { busy: total - f[3] - f[4], irq: f[5] + f[6], total };
     }
   } catch {}
   return out;
@@ -393,6 +393,14 @@ function windowResult(a, b, extra) {
     srvCpuPct: (100 * srvMs) / (b.t - a.t),
     lgCpuPct: (100 * (b.lg - a.lg)) / (b.t - a.t),
     srvCpuUsPerOp: msgs ? (srvMs * 1000) / msgs : NaN,
+    // CPU on all cores not charged to the server or to us, nor to (soft)irq
+    // work: other processes (a test run, an editor) competing for the cores.
+    foreignPct: (() => {
+      let busy = 0;
+      let irq = 0;
+      b.cores.forEach((c, i) => { if (a.cores[i]) { busy += c.busy - a.cores[i].busy; irq += c.irq - a.cores[i].irq; } });
+      return Math.max(0, (100 * (busy - irq) * 10) / (b.t - a.t) - (100 * srvMs) / (b.t - a.t) - (100 * (b.lg - a.lg)) / (b.t - a.t));
+    })(),
     coreBusyPct: b.cores.map((c, i) => (a.cores[i] ? (100 * (c.busy - a.cores[i].busy)) / Math.max(1, c.total - a.cores[i].total) : NaN)),
     ...extra,
   };

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 export interface ChatWsServer {
   publish(topic: string, data: string | Buffer): number;
   close(code?: number, reason?: string): Promise<void> | void;
+  stats(): { clients: number; upgrades: { accepted: number; rejected: number } };
 }
 
 export interface ChatOptions {

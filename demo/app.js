@@ -83,9 +83,8 @@ function createChatApp(options = {}) {
   // --- plain HTTP ----------------------------------------------------------
 
   app.get('/healthz', (_req, res) => {
-    let connections = 0;
-    for (const room of rooms.values()) connections += room.members.size;
-    res.json({ status: 'ok', uptime: Math.round(process.uptime()), rooms: rooms.size, connections });
+    // wss.stats(): open clients, upgrades accepted/rejected, topics.
+    res.json({ status: 'ok', uptime: Math.round(process.uptime()), rooms: rooms.size, websocket: wss.stats() });
   });
 
   app.get('/session', (req, res) => {

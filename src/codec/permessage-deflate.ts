@@ -117,7 +117,8 @@ export class PerMessageDeflate {
 
   /**
    * Free both zlib streams now. Pending compress callbacks get a
-   * DeflateClosedError; pending decompress callbacks are dropped. Idempotent.
+   * DeflateClosedError (on the next tick, in call order); pending decompress
+   * callbacks are dropped. Idempotent.
    */
   close(): void {
     if (this.#closed) return;
@@ -306,20 +307,25 @@ export function compressShared(
  */
 class Lane<E extends Error> {
   readonly #pending = new Fifo<Job<E>>();
+  readonly #limiter: ZlibLimiter;
+  readonly #work: (data: Buffer, done: Callback<E>) => void;
   #current: Job<E> | null = null;
   #release: (() => void) | null = null;
 
-  constructor(
-    private readonly limiter: ZlibLimiter,
-    private readonly work: (data: Buffer, done: Callback<E>) => void,
-  ) {}
+  constructor(limiter: ZlibLimiter, work: (data: Buffer, done: Callback<E>) => void) {
+    this.#limiter = limiter;
+    this.#work = work;
+  }
 
   add(data: Buffer, cb: Callback<E>): void {
     this.#pending.push({ data, cb, settled: false });
     if (this.#current === null) this.#next();
   }
 
-  /** Settle every job; `error` makes the callbacks fire with it, null drops them. */
+  /**
+   * Settle every job; `error` makes the callbacks fire with it (on the next
+   * tick, so close() never re-enters its caller), null drops them.
+   */
   close(error: (() => E) | null): void {
     const jobs: Array<Job<E>> = [];
     if (this.#current !== null) jobs.push(this.#current);
@@ -327,20 +333,24 @@ class Lane<E extends Error> {
     this.#current = null;
     this.#releaseSlot();
     for (const job of jobs) job.settled = true;
-    if (error !== null) for (const job of jobs) job.cb(error());
+    if (error !== null && jobs.length > 0) {
+      process.nextTick(() => {
+        for (const job of jobs) job.cb(error());
+      });
+    }
   }
 
   #next(): void {
     const job = this.#pending.shift();
     if (job === undefined) return;
     this.#current = job;
-    this.limiter.run((release) => {
+    this.#limiter.run((release) => {
       if (job.settled) {
         release(); // closed while it waited for a slot
         return;
       }
       this.#release = release;
-      this.work(job.data, (err, payload) => this.#finish(job, err, payload));
+      this.#work(job.data, (err, payload) => this.#finish(job, err, payload));
     });
   }
 

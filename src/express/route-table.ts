@@ -1,4 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isHandshakeError } from '../errors';
+import { validateHandshake } from '../handshake';
 
 /**
  * Marks and finds `app.ws` routes in Express's own routing table.
@@ -35,10 +37,35 @@ export function markWsRoute(route: object): void {
   const dispatch = proto.dispatch;
   proto.dispatch = function dispatchByKind(this: RouteLike, req, res, done) {
     const isUpgrade = (req as IncomingMessage & { [kPendingUpgrade]?: unknown })[kPendingUpgrade] !== undefined;
-    if (isUpgrade !== (this[kWsRoute] === true)) return done();
+    const isWsRoute = this[kWsRoute] === true;
+    if (!isUpgrade && isWsRoute && answeredBrokenUpgrade(req, res)) return;
+    if (isUpgrade !== isWsRoute) return done();
     return dispatch.call(this, req, res, done);
   };
   proto[kDispatchWrapped] = true;
+}
+
+/**
+ * A GET that asks for `Upgrade: websocket` but that Node did not treat as an
+ * upgrade (its Connection header lacks the `upgrade` token) reaches the app
+ * as a plain request. On a ws route it is a broken handshake: answer it with
+ * the handshake's own 400 rather than a misleading 404.
+ */
+function answeredBrokenUpgrade(req: IncomingMessage, res: unknown): boolean {
+  if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '')) return false;
+  let status = 400;
+  let message = 'Bad Request';
+  let headers: Readonly<Record<string, string>> = {};
+  try {
+    validateHandshake(req);
+  } catch (err) {
+    if (!isHandshakeError(err)) throw err;
+    ({ status, message, headers } = err);
+  }
+  const response = res as ServerResponse;
+  response.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+  response.end(message);
+  return true;
 }
 
 /**

@@ -176,6 +176,9 @@ class RedisPubSub implements RedisAdapter {
       retryStrategy: retryDelay,
       enableOfflineQueue: false, // drop while down, never an unbounded queue
       autoResendUnfulfilledCommands: false, // a resent PUBLISH may deliver twice
+      // disconnect() ends a socket with a timer to destroy it later; close() only
+      // disconnects when QUIT is impossible, so destroy at once and leave no timer.
+      disconnectTimeout: 0,
     };
     const tag = this.nodeId.slice(0, 8);
     const pubOptions: RedisOptions = { ...common, connectionName: `attach-ws:pub:${tag}` };
@@ -357,6 +360,7 @@ async function endConnection(conn: Redis): Promise<void> {
     // Between attempts there is no socket, only the retry timer: disconnect()
     // clears it, and ioredis emits no 'end' from this state.
     conn.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // ioredis's 0 ms destroy timer
     return;
   }
   const ended = new Promise<void>((resolve) => conn.once('end', () => resolve()));

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { resolveDeflateOptions } from '../codec/deflate-options';
 import type { PerMessageDeflateOptions } from '../codec/permessage-deflate';
 import type { OriginCheck } from '../handshake';
 import type { PubSubAdapter } from '../pubsub/adapter';
@@ -85,7 +86,9 @@ export function resolveRouteSettings(base: HandshakeSettings, route: RouteOption
 
 function resolveDeflate(option: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {
   if (option === undefined || option === false) return null;
-  return option === true ? {} : option;
+  const options = option === true ? {} : option;
+  resolveDeflateOptions(options); // throws a RangeError now, not on every upgrade
+  return options;
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

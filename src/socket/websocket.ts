@@ -112,6 +112,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #closeTimer: NodeJS.Timeout | null = null;
   #pauseReasons = 0;
   #needDrain = false;
+  #drainArmed = false;
+  #onDrainWrite: (() => void) | null = null;
   #sendQueue: QueuedSend[] | null = null;
   #queuedBytes = 0;
 
@@ -311,7 +313,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     }
     queue.splice(0, i);
     if (queue.length === 0) this.#sendQueue = null;
-    if (this.#needDrain && this.#socket.writableLength === 0 && this.#queuedBytes === 0) socketOnDrain.call(this.#socket);
+    if (this.#needDrain) this.#armDrain();
   }
 
   #sendControl(opcode: number, data: SendData, cb: SendCallback | undefined): void {
@@ -333,14 +335,40 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #underHighWaterMark(): boolean {
     if (this.bufferedAmount < this.#options.highWaterMark) return true;
     this.#needDrain = true;
+    this.#armDrain();
     return false;
+  }
+
+  /**
+   * Make sure `notifyDrain` runs once what is buffered now is written. The
+   * socket's own 'drain' only comes after its buffer passed the stream's
+   * high-water mark (16 KiB), which ours may be below, so otherwise an empty
+   * write's callback (called after every earlier write) is the signal.
+   * A queue waiting on compression arms again when it is flushed.
+   */
+  #armDrain(): void {
+    const socket = this.#socket;
+    if (this.#drainArmed || socket.writableNeedDrain || socket.destroyed) return;
+    if (socket.writableLength === 0) {
+      if (this.#sendQueue === null) process.nextTick(socketOnDrain.bind(socket));
+      return;
+    }
+    this.#drainArmed = true;
+    socket.write(EMPTY, (this.#onDrainWrite ??= () => {
+      this.#drainArmed = false;
+      this.notifyDrain();
+    }));
   }
 
   /** @internal The socket drained: tell a sender that was told to wait. */
   notifyDrain(): void {
-    if (!this.#needDrain || this.bufferedAmount >= this.#options.highWaterMark) return;
+    if (!this.#needDrain || this.#readyState !== OPEN) return;
+    if (this.bufferedAmount >= this.#options.highWaterMark) {
+      this.#armDrain();
+      return;
+    }
     this.#needDrain = false;
-    this.emit('drain');
+    this.#emitSafely('drain');
   }
 
   // ---- topics ---------------------------------------------------------------

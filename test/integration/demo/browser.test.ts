@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { attachWs } from '../../../src';
+import { attachWs } from 'attach-ws';
 import { createChatApp, type ChatApp } from '../../../demo/app';
 import { findChromium, launchChromium } from '../../helpers/browser';
 
@@ -19,6 +19,8 @@ const SCREENSHOT = path.resolve(__dirname, '../../../test-output/demo-chat.png')
   let chat: ChatApp;
   let url: string;
   const contexts: BrowserContext[] = [];
+  /** Uncaught exceptions and CSP violations in any page: each test ends with none. */
+  const pageProblems: string[] = [];
 
   jest.setTimeout(60_000);
 
@@ -26,6 +28,10 @@ const SCREENSHOT = path.resolve(__dirname, '../../../test-output/demo-chat.png')
     chat = createChatApp({ attachWs });
     url = await chat.listen(0, '127.0.0.1');
     browser = await launchChromium(chromiumPath!);
+  });
+
+  afterEach(() => {
+    expect(pageProblems.splice(0)).toEqual([]);
   });
 
   afterAll(async () => {
@@ -39,8 +45,9 @@ const SCREENSHOT = path.resolve(__dirname, '../../../test-output/demo-chat.png')
     const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw new Error(`page error in ${nick}'s page: ${err.message}`);
+    page.on('pageerror', (err) => pageProblems.push(`${nick}: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content.Security.Policy/i.test(msg.text())) pageProblems.push(`${nick}: ${msg.text()}`);
     });
     await page.goto(`${url}/r/${room}`);
     await page.locator('#nick-form input[name=nick]').fill(nick);
@@ -72,7 +79,7 @@ const SCREENSHOT = path.resolve(__dirname, '../../../test-output/demo-chat.png')
     await messages(alice).filter({ hasText: 'hello' }).waitFor();
     await expectText(bob.locator('#typing'), '');
 
-    bob.locator('#text').fill('hi alice, tea is ready');
+    await bob.locator('#text').fill('hi alice, tea is ready');
     await bob.locator('#text').press('Enter');
     await messages(alice).filter({ hasText: 'tea is ready' }).waitFor();
 
@@ -84,6 +91,9 @@ const SCREENSHOT = path.resolve(__dirname, '../../../test-output/demo-chat.png')
     expect(await carol.locator('#typing').textContent()).toBe('');
     expect(await messages(bob).allTextContents()).not.toContainEqual(expect.stringContaining('coffee'));
 
+    // The picture for the README: Alice is typing her answer.
+    await alice.locator('#text').pressSequentially('lovely', { delay: 20 });
+    await expectText(bob.locator('#typing'), 'alice is typing…');
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await bob.screenshot({ path: SCREENSHOT });
     process.stdout.write(`demo screenshot: ${SCREENSHOT}\n`);

@@ -4,7 +4,7 @@
  * Express middleware that refuses upgrades with real HTTP statuses.
  */
 import request from 'supertest';
-import { attachWs } from '../../../src';
+import { attachWs } from 'attach-ws';
 import { createChatApp, type ChatApp } from '../../../demo/app';
 import { ChatClient, refusedUpgrade, type ServerMessage } from './chat-client';
 
@@ -41,9 +41,12 @@ async function join(room: string, nick: string): Promise<{ client: ChatClient; w
 }
 
 describe('plain HTTP next to the WebSocket routes', () => {
-  it('answers /healthz with 200 and a JSON status', async () => {
-    const res = await request(url).get('/healthz').expect(200);
-    expect(res.body).toMatchObject({ status: 'ok' });
+  it('answers /healthz with 200 and a JSON status that counts WebSocket clients', async () => {
+    const before = await request(url).get('/healthz').expect(200);
+    expect(before.body).toMatchObject({ status: 'ok', websocket: { clients: 0 } });
+    await join('health', 'nurse');
+    const during = await request(url).get('/healthz').expect(200);
+    expect(during.body.websocket.clients).toBe(1);
   });
 
   it('serves the page at / and at /r/:room with a content security policy', async () => {

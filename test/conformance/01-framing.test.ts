@@ -1,0 +1,55 @@
+/**
+ * Autobahn category 1 (framing): text and binary messages of every payload
+ * length form (7-bit, 16-bit, 64-bit, RFC 6455 §5.2) echoed exactly, sent in
+ * one write and chunk by chunk.
+ */
+import { BINARY, TEXT, asciiText, binaryData, expectEcho, useEchoServer } from './echo-fixture';
+import { clientFrame } from '../helpers/raw-client';
+
+const echo = useEchoServer();
+
+// Autobahn 1.1.1–1.1.7 (text) and 1.2.1–1.2.7 (binary) use 0 … 65536; 65537 adds a 64-bit length past 2^16.
+const LENGTHS = [0, 125, 126, 127, 128, 65535, 65536, 65537];
+
+describe.each([
+  ['text', TEXT, '1.1', asciiText],
+  ['binary', BINARY, '1.2', binaryData],
+] as const)('%s messages', (kind, opcode, section, make) => {
+  LENGTHS.forEach((length, i) => {
+    // Autobahn numbers the first seven lengths; 65537 is ours.
+    const number = i < 7 ? `${section}.${i + 1} ` : '';
+    test(`${number}echoes a ${kind} message of ${length} bytes in one frame with the minimal length form`, async () => {
+      const client = await echo().connect();
+      const payload = make(length);
+      client.sendFrame(opcode, payload);
+      await expectEcho(client, opcode, payload);
+    });
+  });
+
+  test.each(LENGTHS)(`echoes a ${kind} message of %i bytes whose frame arrives one byte at a time`, async (length) => {
+    const client = await echo().connect();
+    const payload = make(length);
+    await client.sendChunked(clientFrame(opcode, payload), 1);
+    await expectEcho(client, opcode, payload);
+  });
+
+  LENGTHS.forEach((length) => {
+    const number = length === 65536 ? `${section}.8 ` : '';
+    test(`${number}echoes a ${kind} message of ${length} bytes whose frame arrives in chunks of 997 bytes`, async () => {
+      const client = await echo().connect();
+      const payload = make(length);
+      await client.sendChunked(clientFrame(opcode, payload), 997);
+      await expectEcho(client, opcode, payload);
+    });
+  });
+});
+
+test('echoes text and binary messages of every length form sent back to back in one write, in order', async () => {
+  const client = await echo().connect();
+  const messages = LENGTHS.flatMap((length) => [
+    [TEXT, asciiText(length)] as const,
+    [BINARY, binaryData(length)] as const,
+  ]);
+  client.send(Buffer.concat(messages.map(([opcode, payload]) => clientFrame(opcode, payload))));
+  for (const [opcode, payload] of messages) await expectEcho(client, opcode, payload);
+});

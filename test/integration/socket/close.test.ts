@@ -1,0 +1,228 @@
+import type { Socket } from 'node:net';
+import WsClient from 'ws';
+import type { WebSocket } from 'attach-ws';
+import { startApp, type RunningApp } from '../../helpers/app-server';
+import { closePayload, connectRaw } from '../../helpers/raw-client';
+import { clientClosed, deferred, Inbox, nextTurn, openClient, serverClosed, type ServerSide } from './support';
+
+let running: RunningApp | undefined;
+const clients: WsClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.terminate();
+  await running?.close();
+  running = undefined;
+});
+
+async function serverWithInbox(options: Parameters<typeof startApp>[1] = {}): Promise<Inbox<ServerSide>> {
+  const accepted = new Inbox<ServerSide>();
+  running = await startApp((app) => {
+    app.ws('/s', (ws, req) => accepted.push({ ws, req, socket: req.socket as Socket }));
+  }, options);
+  return accepted;
+}
+
+async function connectWs(): Promise<WsClient> {
+  const client = await openClient(`${running!.url}/s`);
+  clients.push(client);
+  return client;
+}
+
+/** Every close event of `ws`, to check it fires exactly once. */
+function recordCloses(ws: WebSocket): Array<[number, string]> {
+  const closes: Array<[number, string]> = [];
+  ws.on('close', (code, reason) => closes.push([code, reason]));
+  return closes;
+}
+
+describe('the closing handshake', () => {
+  test('a client close emits close exactly once with its code and reason, and the server echoes the code', async () => {
+    const accepted = await serverWithInbox();
+    const client = await connectWs();
+    const { ws } = await accepted.next();
+    const closes = recordCloses(ws);
+    const serverSaw = serverClosed(ws);
+    const clientSaw = clientClosed(client);
+    client.close(4321, 'done here');
+    expect(await serverSaw).toEqual({ code: 4321, reason: 'done here' });
+    expect((await clientSaw).code).toBe(4321);
+    await nextTurn();
+    expect(closes).toEqual([[4321, 'done here']]);
+    expect(ws.readyState).toBe(WsClient.CLOSED);
+    expect(running!.wss.clients.size).toBe(0);
+  });
+
+  test('a close frame without a body is reported as 1005 and answered with an empty close frame', async () => {
+    const accepted = await serverWithInbox();
+    const client = await connectRaw(running!.port, '/s');
+    const { ws } = await accepted.next();
+    const closes = recordCloses(ws);
+    const closed = serverClosed(ws);
+    client.sendFrame(0x8, Buffer.alloc(0));
+    expect(await client.expectClose()).toEqual({ code: undefined, reason: '' });
+    await closed;
+    await nextTurn();
+    expect(closes).toEqual([[1005, '']]);
+  });
+
+  test('an abrupt loss of the TCP connection is reported as 1006', async () => {
+    const accepted = await serverWithInbox();
+    const client = await connectRaw(running!.port, '/s');
+    const { ws } = await accepted.next();
+    const closes = recordCloses(ws);
+    const closed = serverClosed(ws);
+    client.socket.resetAndDestroy();
+    expect(await closed).toEqual({ code: 1006, reason: '' });
+    await nextTurn();
+    expect(closes).toHaveLength(1);
+  });
+
+  test('ws.close(4000, "bye") reaches the client, and readyState goes OPEN, CLOSING, CLOSED', async () => {
+    const accepted = await serverWithInbox();
+    const client = await connectWs();
+    const { ws } = await accepted.next();
+    const closes = recordCloses(ws);
+    const clientSaw = clientClosed(client);
+    const serverSaw = serverClosed(ws);
+    expect(ws.readyState).toBe(1);
+    ws.close(4000, 'bye');
+    expect(ws.readyState).toBe(2);
+    ws.close(4001, 'again'); // a second close is a no-op
+    expect(await clientSaw).toEqual({ code: 4000, reason: 'bye' });
+    expect((await serverSaw).code).toBe(4000);
+    expect(ws.readyState).toBe(3);
+    await nextTurn();
+    expect(closes).toHaveLength(1);
+  });
+
+  test('a peer that never answers the close frame is dropped after closeTimeoutMs with 1006', async () => {
+    const accepted = await serverWithInbox({ closeTimeoutMs: 100 });
+    const client = await connectRaw(running!.port, '/s');
+    const { ws } = await accepted.next();
+    const closed = serverClosed(ws);
+    ws.close(1000, 'going');
+    const frame = await client.nextFrame();
+    expect(frame.opcode).toBe(0x8);
+    expect(frame.payload.readUInt16BE(0)).toBe(1000);
+    // The raw client says nothing: the close timeout ends the connection.
+    expect(await closed).toEqual({ code: 1006, reason: '' });
+    await client.closed;
+  });
+
+  test('close() with a code that may not be sent throws synchronously and leaves the connection open', async () => {
+    const accepted = await serverWithInbox();
+    const client = await connectWs();
+    const { ws } = await accepted.next();
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 2999, 5000, 1000.5]) {
+      let thrown: unknown;
+      try {
+        ws.close(code);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown instanceof RangeError || thrown instanceof TypeError).toBe(true);
+    }
+    expect(() => ws.close(1000, 'x'.repeat(124))).toThrow(RangeError);
+    expect(ws.readyState).toBe(1);
+    const received = new Inbox<string>();
+    client.on('message', (data) => received.push(data.toString()));
+    ws.send('still open');
+    expect(await received.next()).toBe('still open');
+  });
+
+  test('terminate() drops the connection at once: 1006 on both sides', async () => {
+    const accepted = await serverWithInbox();
+    const client = await connectWs();
+    const { ws } = await accepted.next();
+    const clientSaw = clientClosed(client);
+    const serverSaw = serverClosed(ws);
+    ws.terminate();
+    expect((await serverSaw).code).toBe(1006);
+    expect((await clientSaw).code).toBe(1006);
+    expect(ws.readyState).toBe(3);
+  });
+});
+
+describe('the heartbeat', () => {
+  test('a peer that answers pings stays connected', async () => {
+    const accepted = await serverWithInbox({ heartbeat: { intervalMs: 20 } });
+    const client = await connectWs();
+    const { ws } = await accepted.next();
+    const pings = new Inbox<Buffer>();
+    client.on('ping', pings.push); // the ws client answers each with a pong
+    await pings.take(3);
+    expect(ws.readyState).toBe(1);
+    expect(client.readyState).toBe(WsClient.OPEN);
+  });
+
+  test('a peer that never answers is terminated with 1006', async () => {
+    const accepted = await serverWithInbox({ heartbeat: { intervalMs: 20 } });
+    const client = await connectRaw(running!.port, '/s');
+    const { ws } = await accepted.next();
+    const closed = serverClosed(ws);
+    expect(await closed).toEqual({ code: 1006, reason: '' });
+    // It was pinged first.
+    expect((await client.nextFrame()).opcode).toBe(0x9);
+    await client.closed;
+    expect(running!.wss.clients.size).toBe(0);
+  });
+});
+
+describe('handler errors', () => {
+  async function errorsFor(handler: (ws: WebSocket) => unknown): Promise<{ errors: Inbox<Error>; client: WsClient }> {
+    const errors = new Inbox<Error>();
+    running = await startApp((app, wss) => {
+      wss.on('error', (err) => errors.push(err));
+      app.ws('/s', (ws) => handler(ws));
+    });
+    const client = new WsClient(`${running.url}/s`);
+    clients.push(client);
+    return { errors, client };
+  }
+
+  test('a handler that throws closes the connection with 1011 and reports the error', async () => {
+    const { errors, client } = await errorsFor(() => {
+      throw new Error('sync boom');
+    });
+    const closed = clientClosed(client);
+    expect((await closed).code).toBe(1011);
+    expect((await errors.next()).message).toBe('sync boom');
+  });
+
+  test('a handler whose promise rejects closes the connection with 1011 and reports the error', async () => {
+    const { errors, client } = await errorsFor(async () => {
+      await Promise.resolve();
+      throw new Error('async boom');
+    });
+    const closed = clientClosed(client);
+    expect((await closed).code).toBe(1011);
+    expect((await errors.next()).message).toBe('async boom');
+  });
+
+  test("a 'message' listener that throws closes the connection with 1011 and reports the error", async () => {
+    const { errors, client } = await errorsFor((ws) => {
+      ws.on('message', () => {
+        throw new Error('listener boom');
+      });
+    });
+    await new Promise((resolve) => client.once('open', resolve));
+    const closed = clientClosed(client);
+    client.send('trigger');
+    expect((await closed).code).toBe(1011);
+    expect((await errors.next()).message).toBe('listener boom');
+  });
+
+  test("a 'close' listener that throws is reported and does not crash the process", async () => {
+    const thrown = deferred<Error>();
+    const { errors, client } = await errorsFor((ws) => {
+      ws.on('close', () => {
+        const err = new Error('close listener boom');
+        thrown.resolve(err);
+        throw err;
+      });
+    });
+    await new Promise((resolve) => client.once('open', resolve));
+    client.close(1000);
+    await thrown.promise;
+    expect((await errors.next()).message).toBe('close listener boom');
+  });
+});
