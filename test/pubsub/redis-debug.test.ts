@@ -3,7 +3,7 @@ import { redisAdapter } from '../../src/pubsub/redis-adapter';
 it('debug', async () => {
   const live = new Map<number, string>();
   const hook = createHook({
-    init(id, type) { if (type === 'Timeout') live.set(id, new Error().stack!.split('\n').slice(2, 12).join('\n')); },
+    init(id, type) { live.set(id, type + ' ' + new Error().stack!.split('\n').slice(2, 9).join('\n')); },
     destroy(id) { live.delete(id); },
   }).enable();
   for (let i = 0; i < 40; i++) {
@@ -17,7 +17,7 @@ it('debug', async () => {
     if (after > before) {
       const t0 = Date.now();
       while (process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length > before) await new Promise((r) => setImmediate(r));
-      console.log('leak', i, Date.now() - t0, [...live.values()]);
+      console.log('leak', i, Date.now() - t0, process.getActiveResourcesInfo(), [...live.values()].filter((s) => !s.startsWith('PROMISE')));
       break;
     }
   }

@@ -1,0 +1,198 @@
+import cookieParser from 'cookie-parser';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import request from 'supertest';
+import { WebSocket as UndiciWebSocket } from 'undici';
+import WsClient, { WebSocketServer as ReferenceServer } from 'ws';
+import { startApp, type RunningApp } from '../../helpers/app-server';
+import { rawExchange, upgradeRequest } from '../../helpers/raw-http';
+
+let running: RunningApp | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+function requireUser(req: Request, res: Response, next: NextFunction): void {
+  const user = req.cookies?.user ?? req.get('x-user');
+  if (user === 'alice') {
+    res.locals.user = user;
+    next();
+    return;
+  }
+  res.status(401).set('WWW-Authenticate', 'Cookie').send('who are you?');
+}
+
+/** Open a `ws` client and resolve with its first message. */
+function firstMessage(url: string, options?: WsClient.ClientOptions, protocols?: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const client = new WsClient(url, protocols, options);
+    client.once('message', (data) => {
+      resolve(data.toString());
+      client.close();
+    });
+    client.once('error', reject);
+  });
+}
+
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const client = new WsClient(url, { headers });
+    client.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      client.terminate();
+    });
+    client.once('open', () => reject(new Error('upgrade was accepted')));
+    client.once('error', () => undefined);
+  });
+}
+
+test('app-level middleware runs for upgrades: a cookie lets one user in and keeps another out', async () => {
+  running = await startApp((app) => {
+    app.use(cookieParser());
+    app.ws('/private', requireUser, (ws, req) => ws.send(`hello ${req.cookies.user}`));
+  });
+  await expect(firstMessage(`${running.url}/private`, { headers: { Cookie: 'user=alice' } })).resolves.toBe('hello alice');
+  await expect(upgradeStatus(`${running.url}/private`, { Cookie: 'user=mallory' })).resolves.toBe(401);
+});
+
+test('a middleware rejection is the real HTTP response on the raw socket, which is then closed', async () => {
+  running = await startApp((app) => {
+    app.ws('/private', requireUser, (ws) => ws.send('in'));
+  });
+  const res = await rawExchange(running.port, upgradeRequest('/private', ['X-User: mallory']));
+  expect(res.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+  expect(res.headers['www-authenticate']).toBe('Cookie');
+  expect(res.headers.connection).toBe('close');
+  expect(res.body).toBe('who are you?');
+});
+
+test('next(err) rejects the upgrade with the error status, 500 when it has none, and reports 500s', async () => {
+  const reported: Error[] = [];
+  running = await startApp((app, wss) => {
+    wss.on('error', (err) => reported.push(err));
+    app.ws('/forbidden', (_req, _res, next) => next(Object.assign(new Error('no entry'), { status: 403 })), () => undefined);
+    app.ws('/broken', (_req, _res, next) => next(new Error('database down')), () => undefined);
+  });
+  const forbidden = await rawExchange(running.port, upgradeRequest('/forbidden'));
+  expect(forbidden.status).toBe(403);
+  expect(forbidden.body).toBe('no entry');
+  const broken = await rawExchange(running.port, upgradeRequest('/broken'));
+  expect(broken.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+  expect(broken.body).not.toContain('database');
+  expect(reported.map((e) => e.message)).toEqual(['database down']);
+});
+
+test('route params, query and a mounted router with router.ws work as in Express', async () => {
+  running = await startApp((app) => {
+    const api = express.Router();
+    api.ws('/feed/:topic', (ws, req) => ws.send(`${req.baseUrl}|${req.params.topic}|${String(req.query.since)}`));
+    app.use('/api', api);
+    app.ws('/chat/:room', (ws, req) => ws.send(`room ${req.params.room}`));
+  });
+  await expect(firstMessage(`${running.url}/chat/lobby`)).resolves.toBe('room lobby');
+  await expect(firstMessage(`${running.url}/api/feed/news?since=5`)).resolves.toBe('/api|news|5');
+});
+
+test('plain HTTP routes are unaffected and never see upgrades; ws routes never see plain requests', async () => {
+  const seen: string[] = [];
+  running = await startApp((app) => {
+    // Registered before the ws route on the same path: must still not get the upgrade.
+    app.get('/both', (_req, res) => {
+      seen.push('http');
+      res.send('plain HTTP still works');
+    });
+    app.all('/{*rest}', (req, _res, next) => {
+      seen.push(`all ${req.path}`);
+      next();
+    });
+    app.ws('/both', (ws) => ws.send('ws'));
+    app.ws('/only-ws', (ws) => ws.send('ws'));
+  });
+  await expect(firstMessage(`${running.url}/both`)).resolves.toBe('ws');
+  expect(seen).toEqual([]);
+  await request(running.server).get('/both').expect(200, 'plain HTTP still works');
+  await request(running.server).get('/only-ws').expect(404);
+  expect(seen).toEqual(['http', 'all /only-ws']);
+});
+
+test('the undici WebSocket client connects, sees the chosen subprotocol and exchanges messages', async () => {
+  running = await startApp(
+    (app) => {
+      app.ws('/echo', (ws) => ws.on('message', (data) => ws.send(`${ws.protocol}:${String(data)}`)));
+    },
+    { protocols: ['chat.v2', 'chat.v1'] },
+  );
+  const client = new UndiciWebSocket(`${running.url}/echo`, ['chat.v1', 'chat.v2']);
+  await new Promise((resolve, reject) => {
+    client.addEventListener('open', resolve);
+    client.addEventListener('error', reject);
+  });
+  expect(client.protocol).toBe('chat.v2');
+  const reply = new Promise<string>((resolve) => client.addEventListener('message', (event) => resolve(String(event.data))));
+  client.send('hi');
+  await expect(reply).resolves.toBe('chat.v2:hi');
+  const closed = new Promise((resolve) => client.addEventListener('close', resolve));
+  client.close();
+  await closed;
+});
+
+test('per-route options override the server: protocols and maxPayload', async () => {
+  running = await startApp(
+    (app) => {
+      app.ws('/small', { maxPayload: 8, protocols: ['tiny'] }, (ws) => ws.on('message', (data) => ws.send(data)));
+    },
+    { protocols: ['chat.v1'] },
+  );
+  const client = new WsClient(`${running.url}/small`, ['tiny', 'chat.v1']);
+  await new Promise((resolve) => client.once('open', resolve));
+  expect(client.protocol).toBe('tiny');
+  const closed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)));
+  client.send('123456789');
+  await expect(closed).resolves.toBe(1009);
+});
+
+test('an upgrade no ws route matches is left to another upgrade listener, which keeps working', async () => {
+  const reference = new ReferenceServer({ noServer: true });
+  running = await startApp((app) => {
+    app.ws('/ours', (ws) => ws.send('attach-ws'));
+  });
+  running.server.on('upgrade', (req, socket, head) => {
+    if (req.url !== '/theirs') return;
+    reference.handleUpgrade(req, socket, head, (ws) => ws.send('other library'));
+  });
+  await expect(firstMessage(`${running.url}/theirs`)).resolves.toBe('other library');
+  await expect(firstMessage(`${running.url}/ours`)).resolves.toBe('attach-ws');
+  expect(running.wss.stats().upgrades.passedOn).toBe(1);
+  reference.close();
+});
+
+test('a handler that throws closes the connection with 1011 and reaches the server error event', async () => {
+  const reported: string[] = [];
+  running = await startApp((app, wss) => {
+    wss.on('error', (err) => reported.push(err.message));
+    app.ws('/sync', () => {
+      throw new Error('sync boom');
+    });
+    app.ws('/async', async () => {
+      await Promise.resolve();
+      throw new Error('async boom');
+    });
+  });
+  for (const path of ['/sync', '/async']) {
+    const client = new WsClient(`${running.url}${path}`);
+    const code = await new Promise<number>((resolve) => client.once('close', (c) => resolve(c)));
+    expect(code).toBe(1011);
+  }
+  expect(reported).toEqual(['sync boom', 'async boom']);
+});
+
+test('middleware that never decides is answered 408 after the handshake timeout', async () => {
+  running = await startApp(
+    (app) => {
+      app.ws('/stuck', () => undefined /* never calls next */, () => undefined);
+    },
+    { handshakeTimeoutMs: 50 },
+  );
+  const res = await rawExchange(running.port, upgradeRequest('/stuck'));
+  expect(res.status).toBe(408);
+});
