@@ -87,7 +87,7 @@ describe('the closing handshake', () => {
 
   test('reports the peer\'s code and reason in the server-side close event', async () => {
     const client = await echo().connect();
-    const serverClose = echo().nextServerClose();
+    const serverClose = echo().serverClose(client);
     client.sendFrame(CLOSE, closePayload(4321, 'going away now'));
     await expectCloseFrame(client, closePayload(4321));
     expect(await serverClose).toEqual({ code: 4321, reason: 'going away now' });
@@ -95,7 +95,7 @@ describe('the closing handshake', () => {
 
   test('reports 1005 in the server-side close event when the peer\'s close frame has no code', async () => {
     const client = await echo().connect();
-    const serverClose = echo().nextServerClose();
+    const serverClose = echo().serverClose(client);
     client.sendFrame(CLOSE, Buffer.alloc(0));
     await expectCloseFrame(client, Buffer.alloc(0));
     expect(await serverClose).toEqual({ code: 1005, reason: '' });
@@ -103,14 +103,14 @@ describe('the closing handshake', () => {
 
   test('reports 1006 in the server-side close event when the TCP connection drops without a close frame', async () => {
     const client = await echo().connect();
-    const serverClose = echo().nextServerClose();
+    const serverClose = echo().serverClose(client);
     client.destroy();
     expect((await serverClose).code).toBe(1006);
   });
 
   test('reports the close code it failed the connection with in the server-side close event', async () => {
     const client = await echo().connect();
-    const serverClose = echo().nextServerClose();
+    const serverClose = echo().serverClose(client);
     client.sendFrame(CLOSE, Buffer.from([0x03]));
     await expectCloseCode(client, 1002);
     expect((await serverClose).code).toBe(1002);
@@ -126,7 +126,7 @@ describe('close frame payloads', () => {
 
   test('7.3.5 accepts a close reason of 123 bytes, the most that fits in a control frame', async () => {
     const client = await echo().connect();
-    const serverClose = echo().nextServerClose();
+    const serverClose = echo().serverClose(client);
     const reason = '*'.repeat(123);
     client.sendFrame(CLOSE, closePayload(1000, reason));
     await expectCloseFrame(client, closePayload(1000));
@@ -141,7 +141,7 @@ describe('close frame payloads', () => {
 
   test('accepts a multi-byte UTF-8 reason split nowhere special and reports it exactly', async () => {
     const client = await echo().connect();
-    const serverClose = echo().nextServerClose();
+    const serverClose = echo().serverClose(client);
     client.sendFrame(CLOSE, closePayload(1000, 'κόσμε 😀'));
     await expectCloseFrame(client, closePayload(1000));
     expect(await serverClose).toEqual({ code: 1000, reason: 'κόσμε 😀' });

@@ -20,8 +20,8 @@ export interface EchoServer {
   readonly running: RunningApp;
   /** A raw client on the echo route; destroyed after the test. */
   connect(): Promise<RawClient>;
-  /** The next `close` event (code, reason) a server-side WebSocket emitted. */
-  nextServerClose(): Promise<{ code: number; reason: string }>;
+  /** The `close` event (code, reason) of the server-side WebSocket of `client`. */
+  serverClose(client: RawClient): Promise<{ code: number; reason: string }>;
 }
 
 /**
@@ -31,8 +31,20 @@ export interface EchoServer {
 export function useEchoServer(options: AttachWsOptions = { maxPayload: 16 * MiB + 1024 }): () => EchoServer {
   let running: RunningApp | undefined;
   const clients: RawClient[] = [];
-  const closes: Array<{ code: number; reason: string }> = [];
-  const closeWaiters: Array<(close: { code: number; reason: string }) => void> = [];
+  // Server-side close events, keyed by the client's port (as the server sees it: remotePort).
+  // The handler may run a moment after the client has read the 101: whoever comes first creates the entry.
+  type Close = { code: number; reason: string };
+  const closes = new Map<number, { promise: Promise<Close>; resolve: (close: Close) => void }>();
+  const closeOf = (port: number) => {
+    let entry = closes.get(port);
+    if (entry === undefined) {
+      let resolve!: (close: Close) => void;
+      const promise = new Promise<Close>((r) => (resolve = r));
+      entry = { promise, resolve };
+      closes.set(port, entry);
+    }
+    return entry;
+  };
 
   const server: EchoServer = {
     get running() {
@@ -44,22 +56,17 @@ export function useEchoServer(options: AttachWsOptions = { maxPayload: 16 * MiB 
       clients.push(client);
       return client;
     },
-    nextServerClose() {
-      const close = closes.shift();
-      if (close !== undefined) return Promise.resolve(close);
-      return new Promise((resolve) => closeWaiters.push(resolve));
+    serverClose(client) {
+      return closeOf(client.socket.localPort!).promise;
     },
   };
 
   beforeAll(async () => {
     running = await startApp((app) => {
-      app.ws('/', (ws) => {
+      app.ws('/', (ws, req) => {
         ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-        ws.on('close', (code, reason) => {
-          const waiter = closeWaiters.shift();
-          if (waiter) waiter({ code, reason });
-          else closes.push({ code, reason });
-        });
+        const { resolve } = closeOf(req.socket.remotePort!);
+        ws.once('close', (code, reason) => resolve({ code, reason }));
       });
     }, { heartbeat: false, ...options });
   });
@@ -68,8 +75,7 @@ export function useEchoServer(options: AttachWsOptions = { maxPayload: 16 * MiB 
       client.destroy();
       await client.closed;
     }
-    closes.length = 0;
-    closeWaiters.length = 0;
+    closes.clear();
   });
   afterAll(async () => {
     await running?.close();
