@@ -295,10 +295,10 @@ function createChatApp(options = {}) {
 
 /** @param {import('node:http').IncomingMessage & { cookies?: Record<string, string>, query?: any }} req */
 function nickFrom(req) {
-  const fromCookie = req.cookies?.nick;
-  const fromQuery = req.query?.nick;
-  const nick = typeof fromCookie === 'string' ? fromCookie : typeof fromQuery === 'string' ? fromQuery : undefined;
-  return nick !== undefined && NICK.test(nick) ? nick : undefined;
+  for (const nick of [req.cookies?.nick, req.query?.nick]) {
+    if (typeof nick === 'string' && NICK.test(nick)) return nick;
+  }
+  return undefined;
 }
 
 function send(ws, message) {

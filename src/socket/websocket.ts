@@ -113,6 +113,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #pauseReasons = 0;
   #needDrain = false;
   #drainArmed = false;
+  /** Unwritten bytes when this turn's first write corked the socket (see #backpressure). */
+  #backlog = 0;
   #onDrainWrite: (() => void) | null = null;
   #sendQueue: QueuedSend[] | null = null;
   #queuedBytes = 0;
@@ -273,6 +275,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   #write(frames: Buffer[], cb: SendCallback | undefined): void {
     const socket = this.#socket;
+    if (socket.writableCorked === 0) this.#backlog = socket.writableLength;
     corkForTurn(socket);
     const last = frames.length - 1;
     for (let i = 0; i < last; i++) socket.write(frames[i]);
@@ -376,7 +379,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   /** @internal A topic publish: the frame was encoded once for every subscriber. */
   [kDeliverPrepared](message: PreparedMessage): boolean {
     if (this.#readyState !== OPEN) return false;
-    if (this.bufferedAmount > this.#options.maxBackpressure) {
+    if (this.#backpressure() > this.#options.maxBackpressure) {
       if (this.#options.backpressurePolicy === 'close') this.close(1008, 'subscriber too slow');
       return false;
     }
@@ -390,6 +393,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
       else this.#write(frames, undefined);
     }
     return true;
+  }
+
+  /**
+   * Bytes the peer has not taken: what was still unwritten when this turn's
+   * writes began (they are corked and leave together at the end of the turn,
+   * so a burst of publishes to a fast reader does not count as slow), plus
+   * messages waiting for compression.
+   */
+  #backpressure(): number {
+    const socket = this.#socket;
+    return (socket.writableCorked > 0 ? this.#backlog : socket.writableLength) + this.#queuedBytes;
   }
 
   // ---- receiving (called by the Receiver) -----------------------------------

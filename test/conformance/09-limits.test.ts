@@ -111,7 +111,7 @@ describe('with a small maxPayload of 1000 bytes', () => {
     client.send(
       Buffer.concat([
         clientFrame(TEXT, asciiText(600), { fin: false }),
-        clientFrame(CONTINUATION, asciiText(600).subarray(0, 8), { fin: true }).subarray(0, 8), // header only
+        clientFrame(CONTINUATION, asciiText(600), { fin: true }).subarray(0, 8), // its header only: 600 more bytes announced
       ]),
     );
     await expectCloseCode(client, 1009);

@@ -3,6 +3,7 @@
  * application would) and the assertions they share: exact server frames,
  * close codes, and the server-side close event.
  */
+import { createCipheriv } from 'node:crypto';
 import type { AttachWsOptions } from 'attach-ws';
 import { startApp, type RunningApp } from '../helpers/app-server';
 import { connectRaw, type RawClient, type ServerFrame } from '../helpers/raw-client';
@@ -129,13 +130,8 @@ export function asciiText(length: number): Buffer {
   return out;
 }
 
-/** `length` bytes of a deterministic, non-repeating-looking binary pattern (every byte value occurs). */
+/** `length` deterministic pseudo-random bytes (AES-128-CTR keystream of a fixed key): every byte value occurs. */
 export function binaryData(length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let x = 0x12345678;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+  return cipher.update(Buffer.alloc(length));
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
 import { startApp, type RunningApp } from '../../helpers/app-server';
-import { closePayload, connectRaw } from '../../helpers/raw-client';
+import { connectRaw } from '../../helpers/raw-client';
 import { clientClosed, deferred, Inbox, nextTurn, openClient, serverClosed, type ServerSide } from './support';
 
 let running: RunningApp | undefined;

@@ -105,7 +105,7 @@ describe('an async handler loses no message', () => {
     const paused = deferred();
     running = await startApp(
       (app) => {
-        app.ws('/s', async (ws, req) => {
+        app.ws('/s', async (_ws, req) => {
           req.socket.once('pause', () => paused.resolve());
           await gate.promise; // and never listens
         });
