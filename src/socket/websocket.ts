@@ -290,10 +290,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   }
 
   #compressed(entry: QueuedSend, opcode: number, err: Error | null, payload: Buffer | undefined): void {
+    // Closed meanwhile (deflate.close() fails pending work): socketClosed() already failed every queued send.
+    if (this.#readyState === CLOSED) return;
     if (err || payload === undefined) {
       // The queue stays blocked behind this entry; the connection is failing anyway.
-      this.#host.reportError(err ?? new Error('compression failed'), this);
-      entry.cb?.(err ?? new Error('compression failed'));
+      const error = err ?? new Error('compression failed');
+      this.#host.reportError(error, this);
+      const cb = entry.cb;
+      entry.cb = undefined; // socketClosed() fails the rest of the queue, not this one again
+      cb?.(error);
       this.terminate();
       return;
     }

@@ -5,20 +5,11 @@
  * Every frame is built once and written in one go.
  */
 import { createHash } from 'node:crypto';
-import { BINARY, CONTINUATION, MiB, TEXT, asciiText, binaryData, expectCloseCode, expectEcho, useEchoServer } from './echo-fixture';
+import { BINARY, CONTINUATION, MiB, TEXT, asciiText, binaryData, expectCloseCode, expectEcho, fragmentedMessage, useEchoServer } from './echo-fixture';
 import { clientFrame } from '../helpers/raw-client';
 
 const KiB = 1024;
 
-/** The frames of one message: `size`-byte fragments, first with `opcode`, then continuations, the last with FIN. */
-function fragmented(opcode: number, payload: Buffer, size: number): Buffer {
-  const frames: Buffer[] = [];
-  for (let start = 0; start < payload.length; start += size) {
-    const end = Math.min(start + size, payload.length);
-    frames.push(clientFrame(start === 0 ? opcode : CONTINUATION, payload.subarray(start, end), { fin: end === payload.length }));
-  }
-  return Buffer.concat(frames);
-}
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -58,7 +49,7 @@ describe('with maxPayload 16 MiB + 1 KiB', () => {
       `${section} echoes a 1 MiB ${kind} message sent in fragments of %i bytes as one message`,
       async (size) => {
         const client = await echo().connect();
-        client.send(fragmented(opcode, payload, size));
+        client.send(fragmentedMessage(opcode, payload, size));
         await expectEcho(client, opcode, payload);
       },
     );
@@ -66,7 +57,7 @@ describe('with maxPayload 16 MiB + 1 KiB', () => {
     test(`${section}.1 accepts a ${kind} message split into 65,537 fragments of 64 bytes and echoes it as one message`, async () => {
       const client = await echo().connect();
       const big = make(65537 * 64);
-      client.send(fragmented(opcode, big, 64));
+      client.send(fragmentedMessage(opcode, big, 64));
       await expectEcho(client, opcode, big);
     });
   });

@@ -4,20 +4,12 @@
  * splits its own messages into frames of at most that many bytes: the first
  * with the opcode, the rest continuations, FIN on the last (RFC 6455 §5.4).
  */
-import { BINARY, CONTINUATION, PING, PONG, TEXT, asciiText, binaryData, expectEcho, expectFrame, useEchoServer } from './echo-fixture';
+import { BINARY, CONTINUATION, PING, PONG, TEXT, asciiText, binaryData, expectEcho, expectFrame, fragmentedMessage, useEchoServer } from './echo-fixture';
 import { clientFrame, type RawClient } from '../helpers/raw-client';
 
 const SIZE = 64 * 1024;
 const FRAGMENT = 1300;
 
-function fragmented(opcode: number, payload: Buffer, size: number): Buffer {
-  const frames: Buffer[] = [];
-  for (let start = 0; start < payload.length; start += size) {
-    const end = Math.min(start + size, payload.length);
-    frames.push(clientFrame(start === 0 ? opcode : CONTINUATION, payload.subarray(start, end), { fin: end === payload.length }));
-  }
-  return Buffer.concat(frames);
-}
 
 /** Read one message as the server fragmented it, asserting every frame exactly. */
 async function expectFragmentedEcho(client: RawClient, opcode: number, payload: Buffer, size: number): Promise<void> {
@@ -39,7 +31,7 @@ describe('without fragmentSize', () => {
     ['', 'binary', BINARY, binaryData(SIZE)],
   ] as const)('%s echoes a 64 KiB %s message sent in 1300-byte fragments intact, as one frame', async (_case, _kind, opcode, payload) => {
     const client = await echo().connect();
-    client.send(fragmented(opcode, payload, FRAGMENT));
+    client.send(fragmentedMessage(opcode, payload, FRAGMENT));
     await expectEcho(client, opcode, payload);
   });
 });
@@ -51,10 +43,10 @@ describe('with the server option fragmentSize: 1300', () => {
     ['text', TEXT, asciiText(SIZE)],
     ['binary', BINARY, binaryData(SIZE)],
   ] as const)(
-    'echoes a 64 KiB %s message as frames of at most 1300 bytes: first %s, then continuations, FIN on the last, reassembling exactly',
+    'echoes a 64 KiB %s message as frames of at most 1300 bytes: the first with its opcode, then continuations, FIN on the last, reassembling exactly',
     async (_kind, opcode, payload) => {
       const client = await echo().connect();
-      client.send(fragmented(opcode, payload, FRAGMENT));
+      client.send(fragmentedMessage(opcode, payload, FRAGMENT));
       await expectFragmentedEcho(client, opcode, payload, FRAGMENT);
     },
   );

@@ -6,7 +6,7 @@
 import { createCipheriv } from 'node:crypto';
 import type { AttachWsOptions } from 'attach-ws';
 import { startApp, type RunningApp } from '../helpers/app-server';
-import { connectRaw, type RawClient, type ServerFrame } from '../helpers/raw-client';
+import { clientFrame, connectRaw, type RawClient, type ServerFrame } from '../helpers/raw-client';
 
 export const CONTINUATION = 0x0;
 export const TEXT = 0x1;
@@ -134,4 +134,14 @@ export function asciiText(length: number): Buffer {
 export function binaryData(length: number): Buffer {
   const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
   return cipher.update(Buffer.alloc(length));
+}
+
+/** The client frames of one message in `size`-byte fragments: first `opcode`, then continuations, FIN on the last. */
+export function fragmentedMessage(opcode: number, payload: Buffer, size: number): Buffer {
+  const frames: Buffer[] = [];
+  for (let start = 0; start < payload.length; start += size) {
+    const end = Math.min(start + size, payload.length);
+    frames.push(clientFrame(start === 0 ? opcode : CONTINUATION, payload.subarray(start, end), { fin: end === payload.length }));
+  }
+  return Buffer.concat(frames);
 }

@@ -23,7 +23,7 @@ function trackTimers(): { pending(): number; restore(): void } {
   const setTimeoutSpy = jest.spyOn(globalThis, 'setTimeout');
   const setIntervalSpy = jest.spyOn(globalThis, 'setInterval');
   for (const spy of [setTimeoutSpy, setIntervalSpy]) {
-    const original = spy.getMockImplementation() ?? (spy === setTimeoutSpy ? realSetTimeout : realSetInterval);
+    const original = spy === setTimeoutSpy ? realSetTimeout : realSetInterval;
     spy.mockImplementation(((...args: Parameters<typeof setTimeout>) => {
       const timer = (original as typeof setTimeout)(...args);
       created.push(timer);
