@@ -36,7 +36,7 @@ const LABEL = {
   attach: 'attach-ws', ws: 'ws', 'ws-bufferutil': 'ws+bufferutil', 'express-ws': 'express-ws', raw: 'raw TCP',
 };
 const T = QUICK
-  ? { rounds: 2, warmMs: 300, measureMs: 900, idleN: 10000, quietWaitMs: 0, retries: 0 }
+  ? { rounds: 2, warmMs: 250, measureMs: 750, idleN: 10000, quietWaitMs: 0, retries: 0 }
   : { rounds: 5, warmMs: 1000, measureMs: 2500, idleN: 10000, quietWaitMs: 10000, retries: 2 };
 if (opt('quiet-wait')) T.quietWaitMs = Number(opt('quiet-wait')) * 1000;
 if (opt('retries')) T.retries = Number(opt('retries'));
@@ -383,6 +383,7 @@ async function main() {
     const names = servers.filter((s) => !(sc.skip || []).includes(s));
     const rounds = {};
     for (const n of names) rounds[n] = [];
+    const ts = Date.now();
     process.stdout.write(`\n[${scn}] `);
     for (let r = 0; r < T.rounds; r++) {
       const k = r % names.length;
@@ -399,6 +400,7 @@ async function main() {
         }
       }
     }
+    process.stdout.write(` ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
     const res = {};
     for (const n of names) {
       const ok = rounds[n].filter((x) => x && !x.error);

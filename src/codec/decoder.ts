@@ -208,7 +208,7 @@ export class FrameDecoder {
     this.#head++;
     this.#offset = 0;
     if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
+      this.#chunks = [];
       this.#head = 0;
     } else if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#chunks.length) {
       this.#chunks.splice(0, this.#head);
@@ -325,7 +325,7 @@ export class FrameDecoder {
 
   #readPayload(): boolean {
     const length = this.#remaining;
-    if (length !== 0 && length === this.#frameLength) {
+    if (length !== 0 && length === this.#frameLength && this.#queued >= length) {
       const chunk = this.#chunks[this.#head]!;
       const start = this.#offset;
       if (chunk.length - start >= length) return this.#wholeFrame(chunk, start, start + length);

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { negotiatePerMessageDeflate, PerMessageDeflate } from '../codec/permessage-deflate';
 import { HandshakeError, isHandshakeError } from '../errors';
 import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
-import { kHandlerSettled } from '../socket/symbols';
+import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
 import { WebSocket } from '../socket/websocket';
 import type { HandshakeSettings } from './options';
 
@@ -97,6 +97,7 @@ export class PendingUpgrade {
     this.host.connectionOpened(ws, req);
     let result: unknown;
     try {
+      ws[kHandlerStarted]();
       result = handler(ws, req);
     } catch (err) {
       ws[kHandlerSettled](err);

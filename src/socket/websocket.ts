@@ -16,6 +16,7 @@ import {
   kDeliver,
   kFail,
   kHandlerSettled,
+  kHandlerStarted,
   kHeartbeat,
   kPauseReading,
   kPeerClose,
@@ -121,6 +122,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   // Messages that arrive before the handler listens are held (bounded).
   #holding = true;
+  /** Listeners added before the handler runs (a wss 'connection' listener) do not end holding. */
+  #handlerStarted = false;
   #held: Array<string | Buffer> | null = null;
   #heldBinary: boolean[] | null = null;
   #heldBytes = 0;
@@ -259,8 +262,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   [Symbol.asyncIterator](): AsyncIterableIterator<string | Buffer> {
     const it = new MessageIterator(this, this.#options.maxHeldBytes, (done) => this.#removeIterator(done));
     (this.#iterators ??= []).push(it);
-    if (this.#holding) this.#scheduleFlush();
-    else if (this.#readyState === CLOSED) it.end();
+    if (this.#holding) {
+      if (this.#handlerStarted) this.#scheduleFlush();
+    } else if (this.#readyState === CLOSED) it.end();
     return it;
   }
 
@@ -510,6 +514,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   /** @internal One tick of the server's shared heartbeat timer. */
   [kHeartbeat](): void {
     if (this.#readyState !== OPEN) return;
+    if (this.#pauseReasons !== 0) {
+      // We are not reading (a slow consumer, held messages): the peer's
+      // silence proves nothing, and its pong would sit unread.
+      this.#awaitingPong = false;
+      this.#sawTraffic = true;
+      return;
+    }
     if (this.#awaitingPong) {
       // A whole interval with no byte after our ping: the peer is gone.
       this.terminate();
@@ -524,6 +535,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   }
 
   // ---- handler lifecycle ---------------------------------------------------
+
+  /** @internal The route's handler is about to be called. */
+  [kHandlerStarted](): void {
+    this.#handlerStarted = true;
+  }
 
   /**
    * @internal The handler returned (or its promise settled). Messages held for
@@ -564,7 +580,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** @internal A 'message' listener is being added. */
   listenerAdded(): void {
-    if (this.#holding) this.#scheduleFlush();
+    if (this.#holding && this.#handlerStarted) this.#scheduleFlush();
   }
 
   #removeIterator(it: MessageIterator): void {

@@ -3,7 +3,7 @@
  * length form (7-bit, 16-bit, 64-bit, RFC 6455 §5.2) echoed exactly, sent in
  * one write and chunk by chunk.
  */
-import { BINARY, TEXT, asciiText, binaryData, expectEcho, useEchoServer } from './echo-fixture';
+import { BINARY, TEXT, asciiText, binaryData, expectCloseCode, expectEcho, useEchoServer } from './echo-fixture';
 import { clientFrame } from '../helpers/raw-client';
 
 const echo = useEchoServer();
@@ -52,4 +52,25 @@ test('echoes text and binary messages of every length form sent back to back in 
   ]);
   client.send(Buffer.concat(messages.map(([opcode, payload]) => clientFrame(opcode, payload))));
   for (const [opcode, payload] of messages) await expectEcho(client, opcode, payload);
+});
+
+test('closes with 1002 on an unmasked client frame (RFC 6455 §5.1), without echoing it', async () => {
+  const client = await echo().connect();
+  client.sendFrame(TEXT, 'not masked', { mask: null });
+  await expectCloseCode(client, 1002);
+});
+
+test('closes with 1002 on a 64-bit length with its most significant bit set (§5.2), from the header alone', async () => {
+  const client = await echo().connect();
+  client.send(Buffer.from([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4]));
+  await expectCloseCode(client, 1002);
+});
+
+test('accepts a 64-bit length form for a small payload (a non-minimal length is not an error) and echoes it minimally', async () => {
+  const client = await echo().connect();
+  const payload = Buffer.from('tiny');
+  const key = [1, 2, 3, 4];
+  const header = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, payload.length, ...key]);
+  client.send(Buffer.concat([header, Buffer.from(payload.map((b, i) => b ^ key[i % 4]!))]));
+  await expectEcho(client, BINARY, payload);
 });

@@ -40,6 +40,12 @@ test('2.5 closes with 1002 when a ping carries 126 bytes, and drops the connecti
   await expectCloseCode(client, 1002);
 });
 
+test('closes with 1002 when an unsolicited pong carries 126 bytes', async () => {
+  const client = await echo().connect();
+  client.sendFrame(PONG, binaryData(126));
+  await expectCloseCode(client, 1002);
+});
+
 test('2.6 answers a 125-byte ping whose frame arrives one byte at a time', async () => {
   const client = await echo().connect();
   const payload = binaryData(125);

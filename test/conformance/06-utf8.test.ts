@@ -31,6 +31,7 @@ const VALID: Array<[string, string, string]> = [
   ['6.22.3', 'the noncharacter U+1FFFF', 'f09fbfbf'],
   ['6.22.34', 'the noncharacter U+10FFFE', 'f48fbfbe'],
   ['', 'a 4-byte emoji between ASCII', Buffer.from('a😀b').toString('hex')],
+  ['', 'a byte order mark (kept, not stripped)', 'efbbbf 6869'],
 ];
 
 /** [Autobahn case, description, hex] of ill-formed UTF-8. */

@@ -108,6 +108,14 @@ describe('the closing handshake', () => {
     expect((await serverClose).code).toBe(1006);
   });
 
+  test('ends its side when the client half-closes TCP without a close frame, reporting 1006', async () => {
+    const client = await echo().connect();
+    const serverClose = echo().serverClose(client);
+    client.socket.end();
+    await client.closed;
+    expect((await serverClose).code).toBe(1006);
+  });
+
   test('reports the close code it failed the connection with in the server-side close event', async () => {
     const client = await echo().connect();
     const serverClose = echo().serverClose(client);

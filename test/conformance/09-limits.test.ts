@@ -71,6 +71,14 @@ describe('with maxPayload 16 MiB + 1 KiB', () => {
     client.send(Buffer.concat(messages.map((payload) => clientFrame(opcode, payload))));
     for (const payload of messages) await expectEcho(client, opcode, payload);
   });
+
+  test('echoes a 4 MiB binary message in full before the close frame for a protocol error that followed it in the same write', async () => {
+    const client = await echo().connect();
+    const payload = binaryData(4 * MiB);
+    client.send(Buffer.concat([clientFrame(BINARY, payload), clientFrame(0x3, 'reserved opcode')]));
+    await expectEcho(client, BINARY, payload);
+    await expectCloseCode(client, 1002);
+  });
 });
 
 describe('with a small maxPayload of 1000 bytes', () => {

@@ -24,11 +24,19 @@ export interface WireFrame {
   payload: Buffer;
 }
 
-/** Parses server frames out of the bytes after the 101 response head. */
+/**
+ * Parses frames out of a byte stream: by default a client's incoming bytes,
+ * which start with the 101 response head; `afterHead` for a stream of frames
+ * only. Masked (client) frames are unmasked.
+ */
 export class FrameSniffer {
   readonly frames: WireFrame[] = [];
   #buffer = Buffer.alloc(0);
-  #inHead = true;
+  #inHead: boolean;
+
+  constructor(options: { afterHead?: boolean } = {}) {
+    this.#inHead = options.afterHead !== true;
+  }
 
   push(chunk: Buffer): void {
     this.#buffer = Buffer.concat([this.#buffer, chunk]);
@@ -52,13 +60,13 @@ export class FrameSniffer {
         length = Number(b.readBigUInt64BE(2));
         offset = 10;
       }
+      const masked = (b[1]! & 0x80) !== 0;
+      const key = masked ? b.subarray(offset, offset + 4) : null;
+      if (masked) offset += 4;
       if (b.length < offset + length) return;
-      this.frames.push({
-        fin: (b[0]! & 0x80) !== 0,
-        rsv1: (b[0]! & 0x40) !== 0,
-        opcode: b[0]! & 0x0f,
-        payload: Buffer.from(b.subarray(offset, offset + length)),
-      });
+      const payload = Buffer.from(b.subarray(offset, offset + length));
+      if (key !== null) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i & 3]!;
+      this.frames.push({ fin: (b[0]! & 0x80) !== 0, rsv1: (b[0]! & 0x40) !== 0, opcode: b[0]! & 0x0f, payload });
       this.#buffer = b.subarray(offset + length);
     }
   }
@@ -77,12 +85,12 @@ export async function openSniffedClient(
   const sniffer = new FrameSniffer();
   const client = new WsClient(url, {
     ...options,
-    createConnection: (opts) => {
+    createConnection: ((opts: net.TcpNetConnectOpts) => {
       // As ws's own netConnect: `path` is the URL path here, not an IPC path.
       const socket = net.connect({ host: opts.host ?? '127.0.0.1', port: Number(opts.port) });
       socket.prependListener('data', (chunk: Buffer) => sniffer.push(chunk));
       return socket;
-    },
+    }) as typeof net.createConnection,
   });
   let agreed: string | undefined;
   client.once('upgrade', (res) => {

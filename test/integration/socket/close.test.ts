@@ -167,6 +167,39 @@ describe('the heartbeat', () => {
   });
 });
 
+describe('the heartbeat and paused reading', () => {
+  test('a peer is not dropped while the server itself has paused reading for a slow consumer', async () => {
+    const gate = deferred();
+    const paused = deferred<WebSocket>();
+    running = await startApp(
+      (app) => {
+        app.ws('/slow', async (ws, req) => {
+          req.socket.once('pause', () => paused.resolve(ws));
+          for await (const msg of ws) {
+            void msg;
+            await gate.promise; // stuck: reading stays paused
+          }
+        });
+        app.ws('/idle', () => {});
+      },
+      { heartbeat: { intervalMs: 20 }, maxHeldBytes: 100 },
+    );
+    const slowClient = await openClient(`${running.url}/slow`);
+    clients.push(slowClient);
+    for (let i = 0; i < 5; i++) slowClient.send('x'.repeat(100));
+    const ws = await paused.promise;
+    // An idle peer next to it measures heartbeat ticks: it is pinged every other tick.
+    const idle = await openClient(`${running.url}/idle`);
+    clients.push(idle);
+    const pings = new Inbox<Buffer>();
+    idle.on('ping', pings.push);
+    await pings.take(4);
+    expect(ws.readyState).toBe(1);
+    expect(slowClient.readyState).toBe(WsClient.OPEN);
+    gate.resolve();
+  });
+});
+
 describe('handler errors', () => {
   async function errorsFor(handler: (ws: WebSocket) => unknown): Promise<{ errors: Inbox<Error>; client: WsClient }> {
     const errors = new Inbox<Error>();

@@ -45,6 +45,24 @@ describe('an async handler loses no message', () => {
     expect(await received.take(3)).toEqual(['one', Buffer.from('two'), 'three']);
   });
 
+  test("a 'message' listener added by a wss 'connection' listener does not end holding for the async handler", async () => {
+    const received = new Inbox<string | Buffer>();
+    const seenByConnectionListener: Array<string | Buffer> = [];
+    const frames = [clientFrame(0x1, 'one'), clientFrame(0x1, 'two')];
+    running = await startApp((app, wss) => {
+      wss.on('connection', (ws) => ws.on('message', (data) => seenByConnectionListener.push(data)));
+      app.ws('/s', async (ws, req) => {
+        await bytesArrived(req.socket as net.Socket, frames[0]!.length + frames[1]!.length);
+        ws.on('message', received.push);
+      });
+    });
+    const client = await connectRaw(running.port, '/s');
+    cleanups.push(() => client.destroy());
+    for (const frame of frames) client.send(frame);
+    expect(await received.take(2)).toEqual(['one', 'two']);
+    expect(seenByConnectionListener).toEqual(['one', 'two']);
+  });
+
   test('frames sent in the same TCP write as the upgrade request are delivered', async () => {
     const received = new Inbox<string | Buffer>();
     const gate = deferred();

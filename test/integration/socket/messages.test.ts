@@ -129,6 +129,41 @@ describe('message events', () => {
   });
 });
 
+describe('outgoing fragmentation and size limits', () => {
+  test('with fragmentSize, sent and published messages leave as fragments of at most that size', async () => {
+    const accepted = await serverWithInbox({ fragmentSize: 4 });
+    const client = await connectRaw(running!.port, '/s');
+    const { ws } = await accepted.next();
+    ws.subscribe('t');
+    ws.send('abcdefghij');
+    running!.wss.publish('t', Buffer.from('0123456'));
+    const frames = [];
+    for (let i = 0; i < 5; i++) frames.push(await client.nextFrame());
+    expect(frames.map((f) => [f.opcode, f.fin, f.payload.toString()])).toEqual([
+      [0x1, false, 'abcd'],
+      [0x0, false, 'efgh'],
+      [0x0, true, 'ij'],
+      [0x2, false, '0123'],
+      [0x0, true, '456'],
+    ]);
+    client.destroy();
+  });
+
+  test('a message over maxPayload fails the connection with 1009 and is not delivered', async () => {
+    const accepted = await serverWithInbox({ maxPayload: 1000 });
+    const client = await connectRaw(running!.port, '/s');
+    const { ws } = await accepted.next();
+    const messages: unknown[] = [];
+    ws.on('message', (data) => messages.push(data));
+    ws.on('error', () => {});
+    client.sendFrame(0x2, Buffer.alloc(1000)); // at the limit: fine
+    client.sendFrame(0x2, Buffer.alloc(600), { fin: false });
+    client.sendFrame(0x0, Buffer.alloc(600)); // 1200 in all
+    expect((await client.expectClose()).code).toBe(1009);
+    expect(messages).toHaveLength(1);
+  });
+});
+
 describe('send() and backpressure', () => {
   test('the send callback reports the bytes flushed and bufferedAmount counts exactly the queued frame bytes', async () => {
     const accepted = await serverWithInbox();
