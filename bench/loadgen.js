@@ -51,21 +51,23 @@ function snap(pid, counters) {
   return { t: now(), srv: procCpuMs(pid), lg: cpuMs(), cores: coreTicks(), ...counters() };
 }
 
+// Every socket reads into this one buffer (net's `onread`): no allocation per
+// read, and we never keep reply bytes beyond the synchronous handler.
+const READ_BUF = Buffer.allocUnsafe(256 * 1024);
+
 /**
- * Connects and upgrades. Resolves {sock, rest, extensions}. For the raw target
- * the "response" is our request echoed back, so we wait for that many bytes.
+ * Connects and upgrades. Resolves {sock, rest, extensions, onChunk}; set
+ * `conn.onChunk = (chunk) => …` to receive what follows (chunk is only valid
+ * during the call). For the raw target the "response" is our request echoed
+ * back, so we wait for that many bytes.
  */
 function open(target, path, { deflate = false, timeoutMs = 10000 } = {}) {
   return new Promise((resolve, reject) => {
     const req = F.upgradeRequest(path, target.port, deflate);
-    const sock = net.connect({ port: target.port, host: '127.0.0.1', noDelay: true });
+    const conn = { sock: null, rest: null, extensions: '', onChunk: null };
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => fail(new Error(`handshake timeout on ${path}`)), timeoutMs);
-    const fail = (err) => { clearTimeout(timer); sock.destroy(); reject(err); };
-    sock.on('error', fail);
-    sock.on('connect', () => sock.write(req));
-    const onData = (chunk) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    const onHandshakeData = (chunk) => {
+      buf = Buffer.concat([buf, chunk]); // copies: chunk lives in READ_BUF
       let end;
       if (target.raw) {
         if (buf.length < req.length) return;
@@ -75,11 +77,10 @@ function open(target, path, { deflate = false, timeoutMs = 10000 } = {}) {
         if (i === -1) return;
         end = i + 4;
       }
-      sock.removeListener('data', onData);
       sock.removeListener('error', fail);
       clearTimeout(timer);
+      conn.onChunk = () => {};
       const head = buf.subarray(0, end).toString('latin1');
-      let extensions = '';
       if (!target.raw) {
         if (!head.startsWith('HTTP/1.1 101')) {
           sock.destroy();
@@ -90,11 +91,21 @@ function open(target, path, { deflate = false, timeoutMs = 10000 } = {}) {
           return reject(new Error('bad Sec-WebSocket-Accept'));
         }
         const m = /\r\nsec-websocket-extensions:([^\r]*)/i.exec(head);
-        extensions = m ? m[1].trim() : '';
+        conn.extensions = m ? m[1].trim() : '';
       }
-      resolve({ sock, rest: buf.subarray(end), extensions });
+      conn.rest = buf.subarray(end);
+      resolve(conn);
     };
-    sock.on('data', onData);
+    conn.onChunk = onHandshakeData;
+    const sock = net.connect({
+      port: target.port, host: '127.0.0.1', noDelay: true,
+      onread: { buffer: READ_BUF, callback: (n, b) => { conn.onChunk(b.subarray(0, n)); } },
+    });
+    conn.sock = sock;
+    const timer = setTimeout(() => fail(new Error(`handshake timeout on ${path}`)), timeoutMs);
+    const fail = (err) => { clearTimeout(timer); sock.destroy(); reject(err); };
+    sock.on('error', fail);
+    sock.on('connect', () => sock.write(req));
   });
 }
 
@@ -203,7 +214,7 @@ const scenarios = {
           (op) => seen < (deflate ? verifyN : 1) && op !== 8,
         );
       }
-      sock.on('data', (chunk) => {
+      c.onChunk = (chunk) => {
         t = now();
         counter.push(chunk);
         if (pending > 0 && !stopped) {
@@ -214,13 +225,13 @@ const scenarios = {
           }
           pending = 0;
         }
-      });
+      };
       sock.on('error', () => { st.errors++; });
       c.start = () => {
         t = now();
         for (let j = 0; j < p.inflight; j++) { ring[tail] = t; tail = tail + 1 === ring.length ? 0 : tail + 1; }
         sock.write(batch);
-        if (c.rest.length) sock.emit('data', c.rest);
+        if (c.rest.length) c.onChunk(c.rest);
       };
     }
     let stopped = false;
@@ -354,7 +365,8 @@ const scenarios = {
       const counter = target.raw
         ? new F.LengthCounter(frame.length, onN)
         : new F.FrameCounter((op) => { if (op !== opcode) st.mismatches++; else onN(1); });
-      c.sock.on('data', (chunk) => counter.push(chunk));
+      c.onChunk = (chunk) => counter.push(chunk);
+      if (c.rest.length) counter.push(c.rest);
       c.sock.on('error', () => { st.errors++; });
     }
     pub.sock.on('error', () => { st.errors++; });

@@ -82,7 +82,7 @@ class FrameCounter {
     while (i < len) {
       if (this.skip >= 0) {
         const n = Math.min(this.skip, len - i);
-        if (this.parts !== null) this.parts.push(chunk.subarray(i, i + n));
+        if (this.parts !== null) this.parts.push(Buffer.from(chunk.subarray(i, i + n))); // chunk may be a reused read buffer
         this.skip -= n;
         i += n;
         if (this.skip === 0) this.#done();

@@ -1,10 +1,11 @@
-import { PassThrough, Writable } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { corkForTurn, uncorkNow } from '../../src/socket/write-batcher';
 
 /** A writable that records each batch it is handed (one `_writev` or `_write` call each). */
 function recorder() {
   const batches: string[][] = [];
-  const stream = new Writable({
+  const stream = new Duplex({
+    read() {},
     write(chunk: Buffer, _encoding, cb) {
       batches.push([chunk.toString()]);
       cb();

@@ -174,6 +174,7 @@ describe('closing and backpressure around compression', () => {
     }
     ws.send('still in sync '.repeat(100));
     expect((await inflater.inflate((await raw.nextFrame()).payload)).toString()).toBe('still in sync '.repeat(100));
+    raw.destroy();
   });
 
   test('for await over a deflate connection yields inflated messages in order', async () => {

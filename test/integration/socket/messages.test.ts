@@ -48,6 +48,28 @@ describe('message events', () => {
     expect(bytesIsBinary).toBe(true);
   });
 
+  test("undici's WebSocket exchanges text and binary and sees the server's close code and reason", async () => {
+    const { WebSocket: UndiciWebSocket } = await import('undici');
+    const accepted = await serverWithInbox();
+    const client = new UndiciWebSocket(`${running!.url}/s`);
+    client.binaryType = 'arraybuffer';
+    const received = new Inbox<string | ArrayBuffer>();
+    client.addEventListener('message', (event) => received.push(event.data as string | ArrayBuffer));
+    await new Promise((resolve) => client.addEventListener('open', resolve, { once: true }));
+    const { ws } = await accepted.next();
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    client.send('text ✓');
+    client.send(new Uint8Array([9, 8, 7]));
+    const [text, bytes] = await received.take(2);
+    expect(text).toBe('text ✓');
+    expect(Buffer.from(bytes as ArrayBuffer)).toEqual(Buffer.from([9, 8, 7]));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      client.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }), { once: true }),
+    );
+    ws.close(4000, 'bye');
+    expect(await closed).toEqual({ code: 4000, reason: 'bye' });
+  });
+
   test('a fragmented text message is reassembled into one string, even when a character straddles fragments', async () => {
     const accepted = await serverWithInbox();
     const client = await connectRaw(running!.port, '/s');
