@@ -42,6 +42,7 @@ const MAX_ROOMS = 1000;
 
 /**
  * @typedef {object} ChatOptions
+ * @property {import('../dist').PubSubAdapter} [adapter] carries room messages to the other processes (start.js: REDIS_URL)
  * @property {number} [historySize=50]     messages replayed to whoever joins a room
  * @property {number} [maxTextLength=500]  characters in one message
  * @property {number} [maxPayload=16384]   bytes in one WebSocket message (attach-ws closes with 1009 above it)
@@ -71,6 +72,7 @@ function createChatApp(options = {}) {
     maxPayload,
     perMessageDeflate: true,
     heartbeat: { intervalMs: options.heartbeatMs ?? 30_000 },
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
 
   /** @type {Map<string, Room>} */

@@ -10,7 +10,13 @@ const host = process.env.HOST ?? 'localhost';
 
 let chat;
 try {
-  chat = createChatApp({ log: (line) => console.log(`${new Date().toISOString()} ${line}`) });
+  let adapter;
+  if (process.env.REDIS_URL) {
+    // Several processes share rooms through Redis (see README, "Scaling out").
+    const { redisAdapter } = require('../dist/pubsub/redis-adapter');
+    adapter = redisAdapter({ url: process.env.REDIS_URL, onError: (err) => console.warn(`attach-ws demo: redis: ${err.message}`) });
+  }
+  chat = createChatApp({ log: (line) => console.log(`${new Date().toISOString()} ${line}`), adapter });
 } catch (err) {
   console.error(`attach-ws demo: ${err.message}`);
   process.exit(1);

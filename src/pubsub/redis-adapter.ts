@@ -51,6 +51,7 @@ export interface RedisAdapterOptions {
   /**
    * Bytes of publishes that may be on their way to Redis (batched or
    * written but not yet acknowledged) before further publishes are dropped.
+   * One message larger than this is still sent when nothing else is pending.
    * Default 8 MiB.
    */
   maxPendingBytes?: number;
@@ -99,7 +100,7 @@ const SUBSCRIBE_CHUNK = 1000;
 const QUIT_TIMEOUT_MS = 2000;
 
 /** Reconnect after 50, 100, 200, 400, 800, then every 1000 ms, plus up to 100 ms jitter; forever. */
-export function retryDelay(times: number): number {
+function retryDelay(times: number): number {
   return Math.min(50 * 2 ** Math.min(times - 1, 5), 1000) + Math.floor(Math.random() * 100);
 }
 
@@ -222,7 +223,9 @@ class RedisPubSub implements RedisAdapter {
     if (this.#closed) return;
     if (this.#pub.status !== 'ready') return this.#drop(1);
     const frame = encodeFrame(this.#id, topic, data, isBinary);
-    if (this.#inFlightBytes + this.#batchBytes + frame.length > this.#maxPendingBytes) return this.#drop(1);
+    const pending = this.#inFlightBytes + this.#batchBytes;
+    // Over the bound: drop. (A message bigger than the bound alone still goes when nothing is pending.)
+    if (pending > 0 && pending + frame.length > this.#maxPendingBytes) return this.#drop(1);
     this.#dropReported = false; // a publish got through: the next drop starts a new episode
     this.#batch.push(this.#prefix + topic, frame);
     this.#batchBytes += frame.length;

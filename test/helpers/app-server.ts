@@ -37,3 +37,45 @@ export async function startApp(
     },
   };
 }
+
+/** A test file's apps: each test starts its own, and it is closed after the test. */
+export interface AppLifecycle {
+  /** As startApp; the app is closed after the test. */
+  start(setup: (app: Express, wss: WsServer) => void, options?: AttachWsOptions): Promise<RunningApp>;
+  /** The app this test started (for helpers outside the test body). */
+  readonly running: RunningApp;
+  /** Run `cleanup` after the test (in the order tracked), before the app closes. */
+  track(cleanup: () => void): void;
+}
+
+/**
+ * The per-file lifecycle of the integration tests: call at the top of a file
+ * (or of a describe block). Registers an afterEach that runs every tracked
+ * cleanup, then closes the app the test started.
+ */
+export function useApps(): AppLifecycle {
+  let running: RunningApp | undefined;
+  const cleanups: Array<() => void> = [];
+  afterEach(async () => {
+    try {
+      for (const cleanup of cleanups.splice(0)) cleanup();
+    } finally {
+      const app = running;
+      running = undefined;
+      await app?.close();
+    }
+  });
+  return {
+    async start(setup, options) {
+      running = await startApp(setup, options);
+      return running;
+    },
+    get running() {
+      if (running === undefined) throw new Error('no app started in this test');
+      return running;
+    },
+    track(cleanup) {
+      cleanups.push(cleanup);
+    },
+  };
+}

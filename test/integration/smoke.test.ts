@@ -1,14 +1,10 @@
 import WsClient from 'ws';
-import { startApp, type RunningApp } from '../helpers/app-server';
+import { useApps } from '../helpers/app-server';
 
-let running: RunningApp | undefined;
-afterEach(async () => {
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 test('the ws client exchanges text and binary messages with an echo route', async () => {
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/echo', (ws) => {
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });

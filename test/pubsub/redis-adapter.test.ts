@@ -169,6 +169,24 @@ describeRedis('redisAdapter', () => {
     expect(await numsub('app-two:t')).toBe(1);
   });
 
+  it('drops, counts and reports once what exceeds maxPendingBytes, but sends one oversized message alone', async () => {
+    const a = node({ maxPendingBytes: 10_000 });
+    const b = node();
+    b.adapter.subscribe('t');
+    await synced(a, b);
+    const dropsBefore = a.adapter.dropped;
+    a.adapter.publish('t', Buffer.alloc(50_000, 1), true); // alone: goes out
+    for (let i = 0; i < 100; i++) a.adapter.publish('t', Buffer.alloc(1000, 2), true); // same tick: the bound applies
+    const dropped = a.adapter.dropped - dropsBefore; // decided synchronously, in publish()
+    expect(dropped).toBeGreaterThan(0);
+    await waitFor(() => b.received.length === 101 - dropped);
+    const sizes = b.received.map((d) => d.data.length);
+    expect(sizes[0]).toBe(50_000);
+    expect(sizes.slice(1).every((n) => n === 1000)).toBe(true);
+    expect(a.errors.map((e) => e.code)).toEqual(['WS_ERR_REDIS_DROPPED']);
+    expect(a.errors[0]!.message).toMatch(/bytes are waiting for Redis/);
+  });
+
   it('reports and ignores a message on its channel that is not an attach-ws frame', async () => {
     const a = node();
     const b = node();

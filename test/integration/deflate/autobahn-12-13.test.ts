@@ -6,19 +6,11 @@
  */
 import WsClient from 'ws';
 import type { AttachWsOptions } from 'attach-ws';
-import type { RunningApp } from '../../helpers/app-server';
-import { connectRaw, type RawClient } from '../../helpers/raw-client';
+import { useApps } from '../../helpers/app-server';
+import { connectRaw } from '../../helpers/raw-client';
 import { collect, compress, expectEcho, openSniffedClient, startEchoApp, StreamInflater, type Received } from './support';
 
-let running: RunningApp | undefined;
-const clients: WsClient[] = [];
-const raws: RawClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  for (const raw of raws.splice(0)) raw.destroy();
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 const SIZES = [16, 64, 256, 1024, 4096, 16 * 1024, 64 * 1024, 256 * 1024];
 const PER_SIZE = 4;
@@ -89,11 +81,10 @@ const cases: Case[] = [
 
 describe('Autobahn 12/13-style echo with the ws client', () => {
   test.each(cases)('$name: messages of 16 B to 256 KiB echo exactly', async ({ client: offer, server, agreed }) => {
-    const app = await startEchoApp(server ?? { perMessageDeflate: true });
-    running = app.running;
+    const { running, accepted } = await startEchoApp(apps, server ?? { perMessageDeflate: true });
     const { client, sniffer } = await openSniffedClient(`${running.url}/echo`, { perMessageDeflate: { threshold: 0, ...offer } });
-    clients.push(client);
-    expect((await app.accepted.next()).extensions).toBe(agreed);
+    apps.track(() => client.terminate());
+    expect((await accepted.next()).extensions).toBe(agreed);
     const messages = payloads();
     await expectEcho(client, collect(client), messages);
     // RSV1 only on a message's first frame (RFC 7692 §6.1).
@@ -105,17 +96,16 @@ describe('Autobahn 12/13-style echo with the ws client', () => {
 
 describe('Autobahn 13.7-style: several offers in one header', () => {
   test('the server accepts the first offer it can honour and echoes every size exactly', async () => {
-    const app = await startEchoApp({ perMessageDeflate: true });
-    running = app.running;
+    const { running, accepted } = await startEchoApp(apps, { perMessageDeflate: true });
     const raw = await connectRaw(running.port, '/echo', {
       extensions:
         'permessage-deflate; server_no_context_takeover; server_max_window_bits=8, ' +
         'permessage-deflate; server_no_context_takeover, permessage-deflate',
     });
-    raws.push(raw);
+    apps.track(() => raw.destroy());
     const agreed = 'permessage-deflate; server_no_context_takeover; server_max_window_bits=8';
     expect(raw.headers['sec-websocket-extensions']).toBe(agreed);
-    expect((await app.accepted.next()).extensions).toBe(agreed);
+    expect((await accepted.next()).extensions).toBe(agreed);
     const inflater = new StreamInflater(8, false);
     for (const message of payloads()) {
       const bytes = Buffer.from(message as string | Buffer);
@@ -129,13 +119,12 @@ describe('Autobahn 13.7-style: several offers in one header', () => {
   });
 
   test('an offer whose parameters the server cannot honour is skipped for the next one', async () => {
-    const app = await startEchoApp({ perMessageDeflate: { clientMaxWindowBits: 10 } });
-    running = app.running;
+    const { running } = await startEchoApp(apps, { perMessageDeflate: { clientMaxWindowBits: 10 } });
     // The first offer has no client_max_window_bits, so the server cannot limit the client's window.
     const raw = await connectRaw(running.port, '/echo', {
       extensions: 'permessage-deflate; server_max_window_bits=9, permessage-deflate; client_max_window_bits',
     });
-    raws.push(raw);
+    apps.track(() => raw.destroy());
     expect(raw.headers['sec-websocket-extensions']).toBe('permessage-deflate; client_max_window_bits=10');
     const text = 'window ten '.repeat(500);
     raw.sendFrame(0x1, compress(text, 10), { rsv1: true });

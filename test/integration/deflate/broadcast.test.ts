@@ -8,17 +8,11 @@
 import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
 import * as pmd from '../../../src/codec/permessage-deflate';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { collect, Inbox, mixedMessages, openSniffedClient, type FrameSniffer, type Received } from './support';
 
-let running: RunningApp | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  jest.restoreAllMocks();
-  for (const client of clients.splice(0)) client.terminate();
-  await running?.close();
-  running = undefined;
-});
+afterEach(() => jest.restoreAllMocks()); // before the apps close, as it always ran
+const apps = useApps();
 
 interface Subscriber {
   name: string;
@@ -38,7 +32,7 @@ describe('publish to permessage-deflate subscribers', () => {
   test('every subscriber receives every publish and its own sends exactly and in order, whatever it negotiated', async () => {
     const shared = jest.spyOn(pmd, 'compressShared');
     const accepted = new Inbox<WebSocket>();
-    running = await startApp(
+    const running = await apps.start(
       (app) =>
         app.ws('/room', (ws) => {
           ws.subscribe('room');
@@ -49,7 +43,7 @@ describe('publish to permessage-deflate subscribers', () => {
     const connected: Array<{ client: WsClient; sniffer: FrameSniffer; inbox: Inbox<Received>; ws: WebSocket }> = [];
     for (const { offer } of subscribers) {
       const { client, sniffer } = await openSniffedClient(`${running.url}/room`, { perMessageDeflate: offer });
-      clients.push(client);
+      apps.track(() => client.terminate());
       const ws = await accepted.next();
       connected.push({ client, sniffer, inbox: collect(client), ws });
     }
@@ -76,7 +70,7 @@ describe('publish to permessage-deflate subscribers', () => {
         });
         isPublish.push(false);
       }
-      expect(running!.wss.publish('room', message)).toBe(connected.length);
+      expect(running.wss.publish('room', message)).toBe(connected.length);
       if (Buffer.byteLength(message) >= 1024) sharedPublishes++;
       for (const list of expected) list.push(message);
       isPublish.push(true);
@@ -107,7 +101,7 @@ describe('publish to permessage-deflate subscribers', () => {
 
   test('a publish from one connection reaches the others compressed and not the sender', async () => {
     const accepted = new Inbox<WebSocket>();
-    running = await startApp(
+    const running = await apps.start(
       (app) =>
         app.ws('/chat', (ws) => {
           ws.subscribe('chat');
@@ -118,7 +112,8 @@ describe('publish to permessage-deflate subscribers', () => {
     );
     const sender = await openSniffedClient(`${running.url}/chat`, { perMessageDeflate: true });
     const listener = await openSniffedClient(`${running.url}/chat`, { perMessageDeflate: true });
-    clients.push(sender.client, listener.client);
+    apps.track(() => sender.client.terminate());
+    apps.track(() => listener.client.terminate());
     await accepted.take(2);
     const heard = collect(listener.client);
     const messages = mixedMessages(30, 5);

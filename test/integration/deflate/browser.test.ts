@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Browser } from 'playwright-core';
 import type { WebSocket } from 'attach-ws';
 import { findChromium, launchChromium } from '../../helpers/browser';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { FrameSniffer, Inbox } from './support';
 
 const chromiumPath = findChromium();
@@ -40,7 +40,7 @@ window.exchange = (outgoing) => new Promise((resolve, reject) => {
 
 (chromiumPath ? describe : describe.skip)('permessage-deflate with Chromium', () => {
   let browser: Browser | undefined;
-  let running: RunningApp | undefined;
+  const apps = useApps();
 
   jest.setTimeout(60_000);
 
@@ -52,15 +52,10 @@ window.exchange = (outgoing) => new Promise((resolve, reject) => {
     await browser?.close();
   });
 
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-  });
-
   test('a 10 KB JSON string goes compressed both ways and arrives intact on each side', async () => {
     const connections = new Inbox<{ ws: WebSocket; fromClient: FrameSniffer; toClient: FrameSniffer; got: string }>();
     const fromServer = bigJson('server');
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.get('/', (_req, res) => {
           res.type('html').send(PAGE);

@@ -6,7 +6,7 @@
  */
 import WsClient from 'ws';
 import type { AttachWsOptions, PerMessageDeflateOptions } from 'attach-ws';
-import type { RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import {
   collect,
   deferred,
@@ -17,15 +17,8 @@ import {
   startEchoApp,
   type Received,
 } from './support';
-import { startApp } from '../../helpers/app-server';
 
-let running: RunningApp | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 interface Case {
   name: string;
@@ -88,11 +81,10 @@ const cases: Case[] = [
 
 describe('echo through permessage-deflate with the ws client', () => {
   test.each(cases)('with $name, both sides agree and a mixed series echoes exactly and in order', async ({ server, client: offer, agreed }) => {
-    const app = await startEchoApp({ perMessageDeflate: server });
-    running = app.running;
+    const { running, accepted } = await startEchoApp(apps, { perMessageDeflate: server });
     const { client, sniffer, agreed: answered } = await openSniffedClient(`${running.url}/echo`, { perMessageDeflate: offer });
-    clients.push(client);
-    const ws = await app.accepted.next();
+    apps.track(() => client.terminate());
+    const ws = await accepted.next();
     expect(ws.extensions).toBe(agreed);
     expect(answered).toBe(agreed); // the response header the client accepted
     expect(client.extensions).toBe('permessage-deflate');
@@ -113,10 +105,9 @@ describe('echo through permessage-deflate with the ws client', () => {
 
 describe('ordering although zlib is asynchronous', () => {
   test('1,000 mixed-size messages, compressed and not, echo in the order they were sent', async () => {
-    const app = await startEchoApp({ perMessageDeflate: true });
-    running = app.running;
+    const { running } = await startEchoApp(apps, { perMessageDeflate: true });
     const { client, sniffer } = await openSniffedClient(`${running.url}/echo`, { perMessageDeflate: true });
-    clients.push(client);
+    apps.track(() => client.terminate());
     const messages = mixedMessages(1000, 7);
     await expectEcho(client, collect(client), messages);
     const compressed = sniffer.messageStarts.filter((f) => f.rsv1).length;
@@ -125,7 +116,7 @@ describe('ordering although zlib is asynchronous', () => {
 
   test('sends from the handler interleave compressed and uncompressed messages and pings without reordering messages', async () => {
     const ready = deferred<void>();
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.ws('/burst', (ws) => {
           ws.on('message', () => {
@@ -142,7 +133,7 @@ describe('ordering although zlib is asynchronous', () => {
       { perMessageDeflate: true },
     );
     const { client, sniffer } = await openSniffedClient(`${running.url}/burst`, { perMessageDeflate: true });
-    clients.push(client);
+    apps.track(() => client.terminate());
     const inbox = collect(client);
     await ready.promise;
     client.send('go');
@@ -164,7 +155,7 @@ describe('the async-handler holding with compressed messages', () => {
     const listen = deferred<void>();
     const accepted = new Inbox<true>();
     const options: AttachWsOptions = { perMessageDeflate: true };
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/late', async (ws) => {
         accepted.push(true);
         await listen.promise;
@@ -172,7 +163,7 @@ describe('the async-handler holding with compressed messages', () => {
       });
     }, options);
     const { client } = await openSniffedClient(`${running.url}/late`, { perMessageDeflate: true });
-    clients.push(client);
+    apps.track(() => client.terminate());
     const inbox = collect(client);
     await accepted.next();
     const messages = mixedMessages(40, 3);

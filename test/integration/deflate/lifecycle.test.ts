@@ -6,15 +6,11 @@
  */
 import type { WebSocket } from 'attach-ws';
 import { zlibLimiter } from '../../../src/codec/deflate-limiter';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { clientFrame, closePayload, connectRaw } from '../../helpers/raw-client';
 import { compress, deferred, Inbox, serverClosed, StreamInflater } from './support';
 
-let running: RunningApp | undefined;
-afterEach(async () => {
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 /** A limit no other test uses, so this file owns its process-wide limiter. */
 const CONCURRENCY = 3;
@@ -29,7 +25,7 @@ function blockLimiter(): () => void {
 async function setup(): Promise<{ ws: WebSocket; errors: Error[]; destroyClient: () => void }> {
   const accepted = new Inbox<WebSocket>();
   const errors: Error[] = [];
-  running = await startApp((app) => app.ws('/s', (ws) => accepted.push(ws)), {
+  const running = await apps.start((app) => app.ws('/s', (ws) => accepted.push(ws)), {
     perMessageDeflate: { concurrencyLimit: CONCURRENCY, serverNoContextTakeover: false },
   });
   running.wss.on('error', (err) => errors.push(err));
@@ -66,7 +62,7 @@ describe('closing with compressed sends pending', () => {
   test('a publish waiting for a shared compression to a connection that closed is dropped quietly', async () => {
     const accepted = new Inbox<WebSocket>();
     const errors: Error[] = [];
-    running = await startApp(
+    const running = await apps.start(
       (app) =>
         app.ws('/s', (ws) => {
           ws.subscribe('t');
@@ -95,7 +91,7 @@ describe('closing with compressed sends pending', () => {
 describe('closing and backpressure around compression', () => {
   test('a compressed message followed at once by a close frame is delivered before the close', async () => {
     const accepted = new Inbox<WebSocket>();
-    running = await startApp((app) => app.ws('/s', (ws) => accepted.push(ws)), { perMessageDeflate: true });
+    const running = await apps.start((app) => app.ws('/s', (ws) => accepted.push(ws)), { perMessageDeflate: true });
     const raw = await connectRaw(running.port, '/s', { extensions: 'permessage-deflate' });
     const ws = await accepted.next();
     const events: string[] = [];
@@ -110,7 +106,7 @@ describe('closing and backpressure around compression', () => {
 
   test('close() right after a compressed send sends the message first, then the close frame', async () => {
     const accepted = new Inbox<WebSocket>();
-    running = await startApp((app) => app.ws('/s', (ws) => accepted.push(ws)), { perMessageDeflate: true });
+    const running = await apps.start((app) => app.ws('/s', (ws) => accepted.push(ws)), { perMessageDeflate: true });
     const raw = await connectRaw(running.port, '/s', { extensions: 'permessage-deflate' });
     const ws = await accepted.next();
     const text = 'last words '.repeat(500);
@@ -128,7 +124,7 @@ describe('closing and backpressure around compression', () => {
 
   test('send() reports backpressure while compressions are pending, and drain follows', async () => {
     const accepted = new Inbox<WebSocket>();
-    running = await startApp((app) => app.ws('/s', (ws) => accepted.push(ws)), {
+    const running = await apps.start((app) => app.ws('/s', (ws) => accepted.push(ws)), {
       perMessageDeflate: true,
       highWaterMark: 16 * 1024,
     });
@@ -151,7 +147,7 @@ describe('closing and backpressure around compression', () => {
 
   test('empty messages compressed by either side (threshold 0) arrive empty', async () => {
     const accepted = new Inbox<WebSocket>();
-    running = await startApp(
+    const running = await apps.start(
       (app) =>
         app.ws('/s', (ws) => {
           ws.on('message', (data) => ws.send(data));
@@ -179,7 +175,7 @@ describe('closing and backpressure around compression', () => {
 
   test('for await over a deflate connection yields inflated messages in order', async () => {
     const done = deferred<Array<string | Buffer>>();
-    running = await startApp(
+    const running = await apps.start(
       (app) =>
         app.ws('/s', async (ws) => {
           const out: Array<string | Buffer> = [];

@@ -5,32 +5,21 @@
  * right close code.
  */
 import zlib from 'node:zlib';
-import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
-import type { RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { closePayload, connectRaw, type RawClient } from '../../helpers/raw-client';
 import { collect, compress, Inbox, openClient, serverClosed, StreamInflater, startEchoApp, TAIL } from './support';
 
-let running: RunningApp | undefined;
-const raws: RawClient[] = [];
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const raw of raws.splice(0)) raw.destroy();
-  for (const client of clients.splice(0)) client.terminate();
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
-async function echoServer(options: Parameters<typeof startEchoApp>[0] = { perMessageDeflate: true }): Promise<Inbox<WebSocket>> {
-  const app = await startEchoApp(options);
-  running = app.running;
-  return app.accepted;
+async function echoServer(options: Parameters<typeof startEchoApp>[1] = { perMessageDeflate: true }): Promise<Inbox<WebSocket>> {
+  return (await startEchoApp(apps, options)).accepted;
 }
 
 /** A raw client offering `extensions` (null: no Sec-WebSocket-Extensions header). */
 async function rawClient(extensions: string | null = 'permessage-deflate'): Promise<RawClient> {
-  const raw = await connectRaw(running!.port, '/echo', extensions === null ? {} : { extensions });
-  raws.push(raw);
+  const raw = await connectRaw(apps.running.port, '/echo', extensions === null ? {} : { extensions });
+  apps.track(() => raw.destroy());
   return raw;
 }
 
@@ -80,8 +69,8 @@ describe('fragmented compressed messages from the client', () => {
 
   test('fragments each ending in a sync flush, as the ws client sends them, make one message', async () => {
     const accepted = await echoServer();
-    const client = await openClient(`${running!.url}/echo`, { perMessageDeflate: { threshold: 0 } });
-    clients.push(client);
+    const client = await openClient(`${apps.running.url}/echo`, { perMessageDeflate: { threshold: 0 } });
+    apps.track(() => client.terminate());
     const inbox = received(await accepted.next());
     const parts = ['{"part":1,"data":"', 'x'.repeat(3000), '","more":"', 'é'.repeat(1000), '"}'];
     parts.forEach((part, i) => client.send(part, { fin: i === parts.length - 1, compress: true }));

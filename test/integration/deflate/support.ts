@@ -8,7 +8,7 @@ import net from 'node:net';
 import zlib from 'node:zlib';
 import WsClient from 'ws';
 import type { AttachWsOptions, WebSocket } from 'attach-ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import type { AppLifecycle, RunningApp } from '../../helpers/app-server';
 import { Inbox } from '../socket/support';
 
 export { clientClosed, deferred, Inbox, openClient, serverClosed } from '../socket/support';
@@ -113,12 +113,13 @@ export function collect(client: WsClient): Inbox<Received> {
   return inbox;
 }
 
-/** An echo app on '/echo' (text back as text, binary as binary); the server sides go to the inbox. */
+/** Starts the test's echo app (through `apps`) on '/echo' (text back as text, binary as binary); the server sides go to the inbox. */
 export async function startEchoApp(
+  apps: AppLifecycle,
   options: AttachWsOptions,
 ): Promise<{ running: RunningApp; accepted: Inbox<WebSocket> }> {
   const accepted = new Inbox<WebSocket>();
-  const running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/echo', (ws) => {
       ws.on('message', (data) => ws.send(data));
       accepted.push(ws);

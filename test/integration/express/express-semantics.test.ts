@@ -3,14 +3,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import request from 'supertest';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import WsClient, { WebSocketServer as ReferenceServer } from 'ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { rawExchange, upgradeRequest } from '../../helpers/raw-http';
 
-let running: RunningApp | undefined;
-afterEach(async () => {
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 function requireUser(req: Request, res: Response, next: NextFunction): void {
   const user = req.cookies?.user ?? req.get('x-user');
@@ -47,7 +43,7 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
 }
 
 test('app-level middleware runs for upgrades: a cookie lets one user in and keeps another out', async () => {
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.use(cookieParser());
     app.ws('/private', requireUser, (ws, req) => ws.send(`hello ${req.cookies.user}`));
   });
@@ -56,7 +52,7 @@ test('app-level middleware runs for upgrades: a cookie lets one user in and keep
 });
 
 test('a middleware rejection is the real HTTP response on the raw socket, which is then closed', async () => {
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/private', requireUser, (ws) => ws.send('in'));
   });
   const res = await rawExchange(running.port, upgradeRequest('/private', ['X-User: mallory']));
@@ -68,7 +64,7 @@ test('a middleware rejection is the real HTTP response on the raw socket, which 
 
 test('next(err) rejects the upgrade with the error status, 500 when it has none, and reports 500s', async () => {
   const reported: Error[] = [];
-  running = await startApp((app, wss) => {
+  const running = await apps.start((app, wss) => {
     wss.on('error', (err) => reported.push(err));
     app.ws('/forbidden', (_req, _res, next) => next(Object.assign(new Error('no entry'), { status: 403 })), () => undefined);
     app.ws('/broken', (_req, _res, next) => next(new Error('database down')), () => undefined);
@@ -83,7 +79,7 @@ test('next(err) rejects the upgrade with the error status, 500 when it has none,
 });
 
 test('route params, query and a mounted router with router.ws work as in Express', async () => {
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     const api = express.Router();
     api.ws('/feed/:topic', (ws, req) => ws.send(`${req.baseUrl}|${req.params.topic}|${String(req.query.since)}`));
     app.use('/api', api);
@@ -95,7 +91,7 @@ test('route params, query and a mounted router with router.ws work as in Express
 
 test('plain HTTP routes are unaffected and never see upgrades; ws routes never see plain requests', async () => {
   const seen: string[] = [];
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     // Registered before the ws route on the same path: must still not get the upgrade.
     app.get('/both', (_req, res) => {
       seen.push('http');
@@ -116,7 +112,7 @@ test('plain HTTP routes are unaffected and never see upgrades; ws routes never s
 });
 
 test('the undici WebSocket client connects, sees the chosen subprotocol and exchanges messages', async () => {
-  running = await startApp(
+  const running = await apps.start(
     (app) => {
       app.ws('/echo', (ws) => ws.on('message', (data) => ws.send(`${ws.protocol}:${String(data)}`)));
     },
@@ -137,7 +133,7 @@ test('the undici WebSocket client connects, sees the chosen subprotocol and exch
 });
 
 test('per-route options override the server: protocols and maxPayload', async () => {
-  running = await startApp(
+  const running = await apps.start(
     (app) => {
       app.ws('/small', { maxPayload: 8, protocols: ['tiny'] }, (ws) => ws.on('message', (data) => ws.send(data)));
     },
@@ -153,7 +149,7 @@ test('per-route options override the server: protocols and maxPayload', async ()
 
 test('an upgrade no ws route matches is left to another upgrade listener, which keeps working', async () => {
   const reference = new ReferenceServer({ noServer: true });
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/ours', (ws) => ws.send('attach-ws'));
   });
   running.server.on('upgrade', (req, socket, head) => {
@@ -168,7 +164,7 @@ test('an upgrade no ws route matches is left to another upgrade listener, which 
 
 test('a handler that throws closes the connection with 1011 and reaches the server error event', async () => {
   const reported: string[] = [];
-  running = await startApp((app, wss) => {
+  const running = await apps.start((app, wss) => {
     wss.on('error', (err) => reported.push(err.message));
     app.ws('/sync', () => {
       throw new Error('sync boom');
@@ -187,7 +183,7 @@ test('a handler that throws closes the connection with 1011 and reaches the serv
 });
 
 test('middleware that never decides is answered 408 after the handshake timeout', async () => {
-  running = await startApp(
+  const running = await apps.start(
     (app) => {
       app.ws('/stuck', () => undefined /* never calls next */, () => undefined);
     },

@@ -162,11 +162,22 @@ describeRedis('several attach-ws nodes through Redis', () => {
     for (const n of nodes) n.errors = n.errors.filter((e) => e.code !== 'WS_ERR_REDIS_DROPPED');
   }
 
-  /** Each client sends an end marker; resolve when every client has every marker. */
+  /**
+   * Each client sends an end marker; resolve when every client has every
+   * marker. A marker that has not arrived everywhere after a while is sent
+   * again (after a Redis restart, a node's publisher may still be reconnecting).
+   */
   async function flush(): Promise<void> {
     const marker = `end:${Math.random().toString(36).slice(2, 8)}`;
-    clients.forEach((c, i) => c.send(`${marker}:${i}`));
-    await waitFor(() => clients.every((c) => clients.every((_, i) => c.has(`${marker}:${i}`))));
+    let lastSent = 0;
+    await waitFor(() => {
+      const missing = clients.filter((_, i) => !clients.every((c) => c.has(`${marker}:${i}`)));
+      if (missing.length > 0 && Date.now() - lastSent > 250) {
+        for (const c of missing) c.send(`${marker}:${clients.indexOf(c)}`);
+        lastSent = Date.now();
+      }
+      return missing.length === 0;
+    }, 30_000, 10, () => JSON.stringify(nodes.map((n) => n.errors)));
   }
 
   const forget = () => clients.forEach((c) => (c.received = []));
@@ -250,10 +261,12 @@ describeRedis('several attach-ws nodes through Redis', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 15_000, everyMs = 10): Promise<void> {
+async function waitFor(cond: () => boolean, timeoutMs = 15_000, everyMs = 10, detail?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${cond.toString()}`);
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms: ${cond.toString()}${detail ? `\n${detail()}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

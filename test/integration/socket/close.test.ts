@@ -1,29 +1,14 @@
-import type { Socket } from 'node:net';
 import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { connectRaw } from '../../helpers/raw-client';
-import { clientClosed, deferred, Inbox, nextTurn, openClient, serverClosed, type ServerSide } from './support';
+import { clientClosed, deferred, Inbox, nextTurn, openClient, serverClosed, serverWithInbox } from './support';
 
-let running: RunningApp | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await running?.close();
-  running = undefined;
-});
-
-async function serverWithInbox(options: Parameters<typeof startApp>[1] = {}): Promise<Inbox<ServerSide>> {
-  const accepted = new Inbox<ServerSide>();
-  running = await startApp((app) => {
-    app.ws('/s', (ws, req) => accepted.push({ ws, req, socket: req.socket as Socket }));
-  }, options);
-  return accepted;
-}
+const apps = useApps();
 
 async function connectWs(): Promise<WsClient> {
-  const client = await openClient(`${running!.url}/s`);
-  clients.push(client);
+  const client = await openClient(`${apps.running.url}/s`);
+  apps.track(() => client.terminate());
   return client;
 }
 
@@ -36,7 +21,7 @@ function recordCloses(ws: WebSocket): Array<[number, string]> {
 
 describe('the closing handshake', () => {
   test('a client close emits close exactly once with its code and reason, and the server echoes the code', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const closes = recordCloses(ws);
@@ -48,12 +33,12 @@ describe('the closing handshake', () => {
     await nextTurn();
     expect(closes).toEqual([[4321, 'done here']]);
     expect(ws.readyState).toBe(WsClient.CLOSED);
-    expect(running!.wss.clients.size).toBe(0);
+    expect(apps.running.wss.clients.size).toBe(0);
   });
 
   test('a close frame without a body is reported as 1005 and answered with an empty close frame', async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const closes = recordCloses(ws);
     const closed = serverClosed(ws);
@@ -65,8 +50,8 @@ describe('the closing handshake', () => {
   });
 
   test('an abrupt loss of the TCP connection is reported as 1006', async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const closes = recordCloses(ws);
     const closed = serverClosed(ws);
@@ -77,7 +62,7 @@ describe('the closing handshake', () => {
   });
 
   test('ws.close(4000, "bye") reaches the client, and readyState goes OPEN, CLOSING, CLOSED', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const closes = recordCloses(ws);
@@ -95,8 +80,8 @@ describe('the closing handshake', () => {
   });
 
   test('a peer that never answers the close frame is dropped after closeTimeoutMs with 1006', async () => {
-    const accepted = await serverWithInbox({ closeTimeoutMs: 100 });
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps, { closeTimeoutMs: 100 });
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const closed = serverClosed(ws);
     ws.close(1000, 'going');
@@ -109,7 +94,7 @@ describe('the closing handshake', () => {
   });
 
   test('close() with a code that may not be sent throws synchronously and leaves the connection open', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     for (const code of [0, 999, 1004, 1005, 1006, 1015, 2999, 5000, 1000.5]) {
@@ -130,7 +115,7 @@ describe('the closing handshake', () => {
   });
 
   test('terminate() drops the connection at once: 1006 on both sides', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const clientSaw = clientClosed(client);
@@ -144,7 +129,7 @@ describe('the closing handshake', () => {
 
 describe('the heartbeat', () => {
   test('a peer that answers pings stays connected', async () => {
-    const accepted = await serverWithInbox({ heartbeat: { intervalMs: 20 } });
+    const accepted = await serverWithInbox(apps, { heartbeat: { intervalMs: 20 } });
     const client = await connectWs();
     const { ws } = await accepted.next();
     const pings = new Inbox<Buffer>();
@@ -155,15 +140,15 @@ describe('the heartbeat', () => {
   });
 
   test('a peer that never answers is terminated with 1006', async () => {
-    const accepted = await serverWithInbox({ heartbeat: { intervalMs: 20 } });
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps, { heartbeat: { intervalMs: 20 } });
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const closed = serverClosed(ws);
     expect(await closed).toEqual({ code: 1006, reason: '' });
     // It was pinged first.
     expect((await client.nextFrame()).opcode).toBe(0x9);
     await client.closed;
-    expect(running!.wss.clients.size).toBe(0);
+    expect(apps.running.wss.clients.size).toBe(0);
   });
 });
 
@@ -171,7 +156,7 @@ describe('the heartbeat and paused reading', () => {
   test('a peer is not dropped while the server itself has paused reading for a slow consumer', async () => {
     const gate = deferred();
     const paused = deferred<WebSocket>();
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.ws('/slow', async (ws, req) => {
           req.socket.once('pause', () => paused.resolve(ws));
@@ -185,12 +170,12 @@ describe('the heartbeat and paused reading', () => {
       { heartbeat: { intervalMs: 20 }, maxHeldBytes: 100 },
     );
     const slowClient = await openClient(`${running.url}/slow`);
-    clients.push(slowClient);
+    apps.track(() => slowClient.terminate());
     for (let i = 0; i < 5; i++) slowClient.send('x'.repeat(100));
     const ws = await paused.promise;
     // An idle peer next to it measures heartbeat ticks: it is pinged every other tick.
     const idle = await openClient(`${running.url}/idle`);
-    clients.push(idle);
+    apps.track(() => idle.terminate());
     const pings = new Inbox<Buffer>();
     idle.on('ping', pings.push);
     await pings.take(4);
@@ -203,12 +188,12 @@ describe('the heartbeat and paused reading', () => {
 describe('handler errors', () => {
   async function errorsFor(handler: (ws: WebSocket) => unknown): Promise<{ errors: Inbox<Error>; client: WsClient }> {
     const errors = new Inbox<Error>();
-    running = await startApp((app, wss) => {
+    const running = await apps.start((app, wss) => {
       wss.on('error', (err) => errors.push(err));
       app.ws('/s', (ws) => handler(ws));
     });
     const client = new WsClient(`${running.url}/s`);
-    clients.push(client);
+    apps.track(() => client.terminate());
     return { errors, client };
   }
 

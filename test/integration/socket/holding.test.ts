@@ -1,17 +1,11 @@
 import net from 'node:net';
 import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { clientFrame, closePayload, connectRaw } from '../../helpers/raw-client';
 import { clientClosed, deferred, Inbox, nextTurn, openClient } from './support';
 
-let running: RunningApp | undefined;
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 /** Resolves once `total` bytes have come in on `socket` (an extra 'data' listener, no change of flow). */
 function bytesArrived(socket: net.Socket, total: number): Promise<void> {
@@ -33,14 +27,14 @@ describe('an async handler loses no message', () => {
     const received = new Inbox<string | Buffer>();
     const frames = [clientFrame(0x1, 'one'), clientFrame(0x2, Buffer.from('two')), clientFrame(0x1, 'three')];
     const total = frames.reduce((n, f) => n + f.length, 0);
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/s', async (ws, req) => {
         await bytesArrived(req.socket as net.Socket, total); // all three are in before we listen
         ws.on('message', received.push);
       });
     });
     const client = await connectRaw(running.port, '/s');
-    cleanups.push(() => client.destroy());
+    apps.track(() => client.destroy());
     for (const frame of frames) client.send(frame);
     expect(await received.take(3)).toEqual(['one', Buffer.from('two'), 'three']);
   });
@@ -49,7 +43,7 @@ describe('an async handler loses no message', () => {
     const received = new Inbox<string | Buffer>();
     const seenByConnectionListener: Array<string | Buffer> = [];
     const frames = [clientFrame(0x1, 'one'), clientFrame(0x1, 'two')];
-    running = await startApp((app, wss) => {
+    const running = await apps.start((app, wss) => {
       wss.on('connection', (ws) => ws.on('message', (data) => seenByConnectionListener.push(data)));
       app.ws('/s', async (ws, req) => {
         await bytesArrived(req.socket as net.Socket, frames[0]!.length + frames[1]!.length);
@@ -57,7 +51,7 @@ describe('an async handler loses no message', () => {
       });
     });
     const client = await connectRaw(running.port, '/s');
-    cleanups.push(() => client.destroy());
+    apps.track(() => client.destroy());
     for (const frame of frames) client.send(frame);
     expect(await received.take(2)).toEqual(['one', 'two']);
     expect(seenByConnectionListener).toEqual(['one', 'two']);
@@ -66,7 +60,7 @@ describe('an async handler loses no message', () => {
   test('frames sent in the same TCP write as the upgrade request are delivered', async () => {
     const received = new Inbox<string | Buffer>();
     const gate = deferred();
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/sync', (ws) => ws.on('message', received.push));
       app.ws('/async', async (ws) => {
         await gate.promise;
@@ -75,7 +69,7 @@ describe('an async handler loses no message', () => {
     });
     for (const path of ['/sync', '/async']) {
       const socket = net.connect(running.port, '127.0.0.1');
-      cleanups.push(() => socket.destroy());
+      apps.track(() => socket.destroy());
       const request = [
         `GET ${path} HTTP/1.1`,
         'Host: 127.0.0.1',
@@ -96,7 +90,7 @@ describe('an async handler loses no message', () => {
     const received = new Inbox<string | Buffer>();
     const paused = deferred();
     const gate = deferred();
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.ws('/s', async (ws, req) => {
           req.socket.once('pause', () => paused.resolve());
@@ -107,7 +101,7 @@ describe('an async handler loses no message', () => {
       { maxHeldBytes: 1000 },
     );
     const client = await connectRaw(running.port, '/s');
-    cleanups.push(() => client.destroy());
+    apps.track(() => client.destroy());
     const messages = Array.from({ length: 30 }, (_, i) => `${i}:`.padEnd(200, 'x'));
     client.send(Buffer.concat(messages.map((m) => clientFrame(0x1, m))));
     await paused.promise;
@@ -121,7 +115,7 @@ describe('an async handler loses no message', () => {
   test('a handler that returns without listening does not stop pings from being answered', async () => {
     const gate = deferred();
     const paused = deferred();
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.ws('/s', async (_ws, req) => {
           req.socket.once('pause', () => paused.resolve());
@@ -131,7 +125,7 @@ describe('an async handler loses no message', () => {
       { maxHeldBytes: 100 },
     );
     const client = await connectRaw(running.port, '/s');
-    cleanups.push(() => client.destroy());
+    apps.track(() => client.destroy());
     client.send(Buffer.concat([clientFrame(0x1, 'x'.repeat(150)), clientFrame(0x1, 'y'), clientFrame(0x9, 'p1')]));
     await paused.promise; // held past the limit while the handler awaits
     gate.resolve();
@@ -145,7 +139,7 @@ describe('an async handler loses no message', () => {
   test('the close event reaches a handler that is still awaiting, even with messages held', async () => {
     const events = new Inbox<string>();
     const gate = deferred();
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/s', async (ws) => {
         ws.on('close', (code) => events.push(`close ${code}`));
         await gate.promise; // never released before the close: must not hold the close back
@@ -164,7 +158,7 @@ describe('an async handler loses no message', () => {
 describe('async iteration', () => {
   test('for await yields messages in order and ends when the client closes', async () => {
     const done = deferred<Array<string | Buffer>>();
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/s', async (ws) => {
         const got: Array<string | Buffer> = [];
         for await (const msg of ws) got.push(msg);
@@ -181,7 +175,7 @@ describe('async iteration', () => {
   test('iteration started after an await still gets the messages that came first', async () => {
     const done = deferred<Array<string | Buffer>>();
     const frames = [clientFrame(0x1, 'a'), clientFrame(0x1, 'b')];
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/s', async (ws, req) => {
         await bytesArrived(req.socket as net.Socket, frames[0]!.length + frames[1]!.length);
         const got: Array<string | Buffer> = [];
@@ -193,7 +187,7 @@ describe('async iteration', () => {
       });
     });
     const client = await connectRaw(running.port, '/s');
-    cleanups.push(() => client.destroy());
+    apps.track(() => client.destroy());
     for (const frame of frames) client.send(frame);
     await nextTurn();
     client.sendFrame(0x1, 'c');
@@ -201,7 +195,7 @@ describe('async iteration', () => {
   });
 
   test('leaving the loop with break closes the connection with 1000', async () => {
-    running = await startApp((app) => {
+    const running = await apps.start((app) => {
       app.ws('/s', async (ws) => {
         for await (const msg of ws) {
           if (msg === 'stop') break;
@@ -223,7 +217,7 @@ describe('async iteration', () => {
     const gate = deferred();
     const done = deferred<string[]>();
     let delivered = 0;
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.ws('/s', async (ws: WebSocket, req) => {
           ws.on('message', () => delivered++); // counts what the server decoded so far
@@ -240,7 +234,7 @@ describe('async iteration', () => {
       { maxHeldBytes: limit },
     );
     const client = await connectRaw(running.port, '/s');
-    cleanups.push(() => client.destroy());
+    apps.track(() => client.destroy());
     const messages = Array.from({ length: count }, (_, i) => `${i}:`.padEnd(size, '.'));
     client.send(Buffer.concat(messages.map((m) => clientFrame(0x1, m))));
     await paused.promise;
@@ -259,7 +253,7 @@ describe('async iteration', () => {
 
   test('a consumer that awaits between messages gets them all in order', async () => {
     const done = deferred<string[]>();
-    running = await startApp(
+    const running = await apps.start(
       (app) => {
         app.ws('/s', async (ws) => {
           const got: string[] = [];
@@ -274,7 +268,7 @@ describe('async iteration', () => {
       { maxHeldBytes: 512 },
     );
     const client = new WsClient(`${running.url}/s`);
-    cleanups.push(() => client.terminate());
+    apps.track(() => client.terminate());
     await new Promise((resolve) => client.once('open', resolve));
     const messages = Array.from({ length: 200 }, (_, i) => `message ${i}`.padEnd(64, '-'));
     for (const m of messages) client.send(m);

@@ -1,18 +1,8 @@
 import type { WebSocket } from 'attach-ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { closePayload, connectRaw, type RawClient } from '../../helpers/raw-client';
 
-let running: RunningApp | undefined;
-let clients: RawClient[] = [];
-let cleanupTimers: (() => void) | undefined;
-afterEach(async () => {
-  cleanupTimers?.();
-  cleanupTimers = undefined;
-  for (const client of clients) client.destroy();
-  clients = [];
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 /**
  * Timers created from now on and still pending. (process.getActiveResourcesInfo()
@@ -44,15 +34,17 @@ const realSetInterval = globalThis.setInterval;
 test('1,000 idle connections cost no timer each (only the shared heartbeat) and close cleanly', async () => {
   const N = 1000;
   const closes: Array<Promise<number>> = [];
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/idle', (ws: WebSocket) => {
       closes.push(new Promise((resolve) => ws.once('close', (code) => resolve(code))));
     });
   }, { heartbeat: { intervalMs: 60_000 } });
   const tracked = trackTimers();
-  cleanupTimers = tracked.restore;
+  apps.track(tracked.restore);
+  const clients: RawClient[] = [];
+  apps.track(() => clients.forEach((client) => client.destroy()));
   for (let i = 0; i < N; i += 100) {
-    clients.push(...(await Promise.all(Array.from({ length: 100 }, () => connectRaw(running!.port, '/idle')))));
+    clients.push(...(await Promise.all(Array.from({ length: 100 }, () => connectRaw(running.port, '/idle')))));
   }
   expect(running.wss.clients.size).toBe(N);
   expect(closes).toHaveLength(N);

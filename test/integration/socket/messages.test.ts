@@ -1,30 +1,14 @@
-import type { Socket } from 'node:net';
 import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { closePayload, connectRaw } from '../../helpers/raw-client';
-import { clientClosed, deferred, Inbox, openClient, serverClosed, type ServerSide } from './support';
+import { clientClosed, deferred, Inbox, openClient, serverClosed, serverWithInbox } from './support';
 
-let running: RunningApp | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await running?.close();
-  running = undefined;
-});
-
-/** An app whose '/s' route hands its connections to the test. */
-async function serverWithInbox(options: Parameters<typeof startApp>[1] = {}): Promise<Inbox<ServerSide>> {
-  const accepted = new Inbox<ServerSide>();
-  running = await startApp((app) => {
-    app.ws('/s', (ws, req) => accepted.push({ ws, req, socket: req.socket as Socket }));
-  }, options);
-  return accepted;
-}
+const apps = useApps();
 
 async function connectWs(options?: WsClient.ClientOptions): Promise<WsClient> {
-  const client = await openClient(`${running!.url}/s`, options);
-  clients.push(client);
+  const client = await openClient(`${apps.running.url}/s`, options);
+  apps.track(() => client.terminate());
   return client;
 }
 
@@ -33,7 +17,7 @@ const anError = expect.objectContaining({ message: expect.any(String) });
 
 describe('message events', () => {
   test('a text message arrives as a string and a binary message as a Buffer', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const received = new Inbox<[string | Buffer, boolean]>();
@@ -50,8 +34,8 @@ describe('message events', () => {
 
   test("undici's WebSocket exchanges text and binary and sees the server's close code and reason", async () => {
     const { WebSocket: UndiciWebSocket } = await import('undici');
-    const accepted = await serverWithInbox();
-    const client = new UndiciWebSocket(`${running!.url}/s`);
+    const accepted = await serverWithInbox(apps);
+    const client = new UndiciWebSocket(`${apps.running.url}/s`);
     client.binaryType = 'arraybuffer';
     const received = new Inbox<string | ArrayBuffer>();
     client.addEventListener('message', (event) => received.push(event.data as string | ArrayBuffer));
@@ -71,8 +55,8 @@ describe('message events', () => {
   });
 
   test('a fragmented text message is reassembled into one string, even when a character straddles fragments', async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const received = new Inbox<[string | Buffer, boolean]>();
     ws.on('message', (data, isBinary) => received.push([data, isBinary]));
@@ -87,8 +71,8 @@ describe('message events', () => {
   });
 
   test('a fragmented binary message is reassembled into one Buffer', async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const received = new Inbox<[string | Buffer, boolean]>();
     ws.on('message', (data, isBinary) => received.push([data, isBinary]));
@@ -103,8 +87,8 @@ describe('message events', () => {
   });
 
   test('a text message with invalid UTF-8 fails the connection with 1007 and emits no message', async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const messages: unknown[] = [];
     ws.on('message', (data) => messages.push(data));
@@ -117,7 +101,7 @@ describe('message events', () => {
   });
 
   test('typed arrays, ArrayBuffers and DataViews are sent as binary with exactly their bytes', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const received = new Inbox<[Buffer, boolean]>();
@@ -137,7 +121,7 @@ describe('message events', () => {
   });
 
   test('a Buffer can be sent as text with { binary: false }', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const received = new Inbox<[string, boolean]>();
@@ -153,12 +137,12 @@ describe('message events', () => {
 
 describe('outgoing fragmentation and size limits', () => {
   test('with fragmentSize, sent and published messages leave as fragments of at most that size', async () => {
-    const accepted = await serverWithInbox({ fragmentSize: 4 });
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps, { fragmentSize: 4 });
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     ws.subscribe('t');
     ws.send('abcdefghij');
-    running!.wss.publish('t', Buffer.from('0123456'));
+    apps.running.wss.publish('t', Buffer.from('0123456'));
     const frames = [];
     for (let i = 0; i < 5; i++) frames.push(await client.nextFrame());
     expect(frames.map((f) => [f.opcode, f.fin, f.payload.toString()])).toEqual([
@@ -172,8 +156,8 @@ describe('outgoing fragmentation and size limits', () => {
   });
 
   test('a message over maxPayload fails the connection with 1009 and is not delivered', async () => {
-    const accepted = await serverWithInbox({ maxPayload: 1000 });
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps, { maxPayload: 1000 });
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const messages: unknown[] = [];
     ws.on('message', (data) => messages.push(data));
@@ -188,7 +172,7 @@ describe('outgoing fragmentation and size limits', () => {
 
 describe('send() and backpressure', () => {
   test('the send callback reports the bytes flushed and bufferedAmount counts exactly the queued frame bytes', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const received = new Inbox<Buffer>();
@@ -209,7 +193,7 @@ describe('send() and backpressure', () => {
   });
 
   test('send returns false past the high-water mark and drain follows once the client reads', async () => {
-    const accepted = await serverWithInbox({ highWaterMark: 256 * 1024 });
+    const accepted = await serverWithInbox(apps, { highWaterMark: 256 * 1024 });
     const client = await connectWs();
     const { ws } = await accepted.next();
     client.pause(); // stop reading: the kernel buffers fill, then ours
@@ -235,7 +219,7 @@ describe('send() and backpressure', () => {
   });
 
   test('drain follows a false send even when the high-water mark is below the TCP stream buffer size', async () => {
-    const accepted = await serverWithInbox({ highWaterMark: 1024 });
+    const accepted = await serverWithInbox(apps, { highWaterMark: 1024 });
     const client = await connectWs();
     const { ws } = await accepted.next();
     const received = new Inbox<number>();
@@ -247,7 +231,7 @@ describe('send() and backpressure', () => {
   });
 
   test('drain follows a false send of a message that is still being compressed', async () => {
-    const accepted = await serverWithInbox({ highWaterMark: 1024, perMessageDeflate: { threshold: 0 } });
+    const accepted = await serverWithInbox(apps, { highWaterMark: 1024, perMessageDeflate: { threshold: 0 } });
     const client = await connectWs({ perMessageDeflate: true });
     const { ws } = await accepted.next();
     expect(ws.extensions).toContain('permessage-deflate');
@@ -262,7 +246,7 @@ describe('send() and backpressure', () => {
   });
 
   test('a send after close() returns false and calls back with an error instead of throwing', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const clientSaw = clientClosed(client);
@@ -284,7 +268,7 @@ describe('send() and backpressure', () => {
   });
 
   test('a send whose connection is lost before it was written calls back with an error', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws, socket } = await accepted.next();
     const result = deferred<Error | null | undefined>();
@@ -299,8 +283,8 @@ describe('send() and backpressure', () => {
 
 describe('ping and pong', () => {
   test("a client's ping is answered with a pong carrying the same payload and emitted as 'ping'", async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const pings = new Inbox<Buffer>();
     ws.on('ping', pings.push);
@@ -314,7 +298,7 @@ describe('ping and pong', () => {
   });
 
   test("ws.ping() reaches the client, whose pong is emitted as 'pong' with the same payload", async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     const client = await connectWs();
     const { ws } = await accepted.next();
     const clientPings = new Inbox<Buffer>();
@@ -326,8 +310,8 @@ describe('ping and pong', () => {
   });
 
   test('an unsolicited pong from the client is emitted and not answered', async () => {
-    const accepted = await serverWithInbox();
-    const client = await connectRaw(running!.port, '/s');
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const pong = new Promise<Buffer>((resolve) => ws.once('pong', resolve));
     client.sendFrame(0xa, 'beat');
@@ -338,7 +322,7 @@ describe('ping and pong', () => {
   });
 
   test('ping() with more than 125 bytes throws a RangeError', async () => {
-    const accepted = await serverWithInbox();
+    const accepted = await serverWithInbox(apps);
     await connectWs();
     const { ws } = await accepted.next();
     expect(() => ws.ping(Buffer.alloc(126))).toThrow(RangeError);

@@ -1,11 +1,13 @@
 /**
  * Small helpers for the socket behaviour tests: promises to await instead of
- * sleeps, a connected `ws` client, and the server side of a connection.
+ * sleeps, a connected `ws` client, the server side of a connection, and an
+ * app that hands its connections to the test.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WsClient from 'ws';
-import type { WebSocket } from 'attach-ws';
+import type { AttachWsOptions, WebSocket } from 'attach-ws';
+import type { AppLifecycle } from '../../helpers/app-server';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -63,6 +65,15 @@ export interface ServerSide {
   req: IncomingMessage;
   /** The raw TCP socket under the connection (for spying on writes and reads). */
   socket: Socket;
+}
+
+/** Starts the test's app (through `apps`) with a '/s' route that hands its connections to the test. */
+export async function serverWithInbox(apps: AppLifecycle, options: AttachWsOptions = {}): Promise<Inbox<ServerSide>> {
+  const accepted = new Inbox<ServerSide>();
+  await apps.start((app) => {
+    app.ws('/s', (ws, req) => accepted.push({ ws, req, socket: req.socket as Socket }));
+  }, options);
+  return accepted;
 }
 
 /** A `ws` client, open. */

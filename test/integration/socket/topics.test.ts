@@ -1,29 +1,13 @@
-import type { Socket } from 'node:net';
-import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
-import { startApp, type RunningApp } from '../../helpers/app-server';
-import { clientClosed, Inbox, nextTurn, openClient, serverClosed, type ServerSide } from './support';
+import { useApps } from '../../helpers/app-server';
+import { clientClosed, Inbox, nextTurn, openClient, serverClosed, serverWithInbox, type ServerSide } from './support';
 
-let running: RunningApp | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await running?.close();
-  running = undefined;
-});
-
-async function serverWithInbox(options: Parameters<typeof startApp>[1] = {}): Promise<Inbox<ServerSide>> {
-  const accepted = new Inbox<ServerSide>();
-  running = await startApp((app) => {
-    app.ws('/s', (ws, req) => accepted.push({ ws, req, socket: req.socket as Socket }));
-  }, options);
-  return accepted;
-}
+const apps = useApps();
 
 /** A connected `ws` client, its server side, and an inbox of what it receives. */
 async function connect(accepted: Inbox<ServerSide>) {
-  const client = await openClient(`${running!.url}/s`);
-  clients.push(client);
+  const client = await openClient(`${apps.running.url}/s`);
+  apps.track(() => client.terminate());
   const side = await accepted.next();
   const inbox = new Inbox<[string, boolean]>();
   client.on('message', (data, isBinary) => inbox.push([isBinary ? `bin:${(data as Buffer).toString('hex')}` : data.toString(), isBinary]));
@@ -31,33 +15,33 @@ async function connect(accepted: Inbox<ServerSide>) {
 }
 
 test('subscribe, unsubscribe and topics track what a connection listens to', async () => {
-  const accepted = await serverWithInbox();
+  const accepted = await serverWithInbox(apps);
   const { ws } = await connect(accepted);
   expect(ws.subscribe('a')).toBe(true);
   expect(ws.subscribe('a')).toBe(false); // already
   expect(ws.subscribe('b')).toBe(true);
   expect([...ws.topics].sort()).toEqual(['a', 'b']);
-  expect(running!.wss.subscriberCount('a')).toBe(1);
+  expect(apps.running.wss.subscriberCount('a')).toBe(1);
   expect(ws.unsubscribe('a')).toBe(true);
   expect(ws.unsubscribe('a')).toBe(false);
   expect([...ws.topics]).toEqual(['b']);
-  expect(running!.wss.subscriberCount('a')).toBe(0);
-  expect(running!.wss.stats().topics.topics).toBe(1);
+  expect(apps.running.wss.subscriberCount('a')).toBe(0);
+  expect(apps.running.wss.stats().topics.topics).toBe(1);
 });
 
 test('wss.publish reaches every subscriber, as text or binary, and returns the local recipient count', async () => {
-  const accepted = await serverWithInbox();
+  const accepted = await serverWithInbox(apps);
   const a = await connect(accepted);
   const b = await connect(accepted);
   const c = await connect(accepted);
   a.ws.subscribe('room');
   b.ws.subscribe('room');
   c.ws.subscribe('elsewhere');
-  expect(running!.wss.publish('room', 'hello')).toBe(2);
-  expect(running!.wss.publish('room', Buffer.from([0xca, 0xfe]))).toBe(2);
-  expect(running!.wss.publish('room', 'as bytes', { binary: true })).toBe(2);
-  expect(running!.wss.publish('room', 'not to a', { except: a.ws })).toBe(1);
-  expect(running!.wss.publish('nobody', 'void')).toBe(0);
+  expect(apps.running.wss.publish('room', 'hello')).toBe(2);
+  expect(apps.running.wss.publish('room', Buffer.from([0xca, 0xfe]))).toBe(2);
+  expect(apps.running.wss.publish('room', 'as bytes', { binary: true })).toBe(2);
+  expect(apps.running.wss.publish('room', 'not to a', { except: a.ws })).toBe(1);
+  expect(apps.running.wss.publish('nobody', 'void')).toBe(0);
   expect(await a.inbox.take(3)).toEqual([
     ['hello', false],
     ['bin:cafe', true],
@@ -70,44 +54,44 @@ test('wss.publish reaches every subscriber, as text or binary, and returns the l
     ['not to a', false],
   ]);
   // c only gets its own topic.
-  running!.wss.publish('elsewhere', 'for c');
+  apps.running.wss.publish('elsewhere', 'for c');
   expect(await c.inbox.next()).toEqual(['for c', false]);
   expect(a.inbox.length).toBe(0);
 });
 
 test('ws.publish reaches the other subscribers but not the sender', async () => {
-  const accepted = await serverWithInbox();
+  const accepted = await serverWithInbox(apps);
   const a = await connect(accepted);
   const b = await connect(accepted);
   a.ws.subscribe('chat');
   b.ws.subscribe('chat');
   expect(a.ws.publish('chat', 'from a')).toBe(1);
   expect(await b.inbox.next()).toEqual(['from a', false]);
-  running!.wss.publish('chat', 'marker');
+  apps.running.wss.publish('chat', 'marker');
   // a's first message is the marker: it never got its own publish.
   expect(await a.inbox.next()).toEqual(['marker', false]);
 });
 
 test('a connection that closes leaves its topics', async () => {
-  const accepted = await serverWithInbox();
+  const accepted = await serverWithInbox(apps);
   const a = await connect(accepted);
   const b = await connect(accepted);
   a.ws.subscribe('t');
   b.ws.subscribe('t');
   a.ws.subscribe('only-a');
-  expect(running!.wss.subscriberCount('t')).toBe(2);
+  expect(apps.running.wss.subscriberCount('t')).toBe(2);
   const closed = serverClosed(a.ws);
   a.client.close(1000);
   await closed;
-  expect(running!.wss.subscriberCount('t')).toBe(1);
-  expect(running!.wss.subscriberCount('only-a')).toBe(0);
-  expect(running!.wss.stats().topics.topics).toBe(1);
+  expect(apps.running.wss.subscriberCount('t')).toBe(1);
+  expect(apps.running.wss.subscriberCount('only-a')).toBe(0);
+  expect(apps.running.wss.stats().topics.topics).toBe(1);
   expect(a.ws.subscribe('t')).toBe(false); // closed connections cannot join
-  expect(running!.wss.publish('t', 'x')).toBe(1);
+  expect(apps.running.wss.publish('t', 'x')).toBe(1);
 });
 
 test('a published message is framed once: every subscriber is written the same Buffer', async () => {
-  const accepted = await serverWithInbox();
+  const accepted = await serverWithInbox(apps);
   const a = await connect(accepted);
   const b = await connect(accepted);
   a.ws.subscribe('t');
@@ -122,8 +106,8 @@ test('a published message is framed once: every subscriber is written the same B
       return write(chunk, ...rest);
     }) as typeof side.socket.write;
   }
-  running!.wss.publish('t', 'small message');
-  running!.wss.publish('t', Buffer.alloc(5000, 1)); // header and payload written separately
+  apps.running.wss.publish('t', 'small message');
+  apps.running.wss.publish('t', Buffer.alloc(5000, 1)); // header and payload written separately
   await a.inbox.take(2);
   await b.inbox.take(2);
   const fromA = written.get(a.ws)!;
@@ -135,7 +119,7 @@ test('a published message is framed once: every subscriber is written the same B
 
 /** Publish 32 KiB messages, one per turn, until the hub skips (or closes) the paused subscriber. */
 async function publishUntilSlow(slow: { ws: WebSocket }, policy: 'skip' | 'close'): Promise<number> {
-  const wss = running!.wss;
+  const wss = apps.running.wss;
   const payload = Buffer.alloc(32 * 1024, 0x61);
   for (let published = 1; published <= 5000; published++) {
     wss.publish('feed', payload);
@@ -146,7 +130,7 @@ async function publishUntilSlow(slow: { ws: WebSocket }, policy: 'skip' | 'close
 }
 
 test("a subscriber over the backpressure limit is skipped and counted (policy 'skip') while a fast one gets everything", async () => {
-  const accepted = await serverWithInbox({ backpressure: { limit: 256 * 1024, policy: 'skip' } });
+  const accepted = await serverWithInbox(apps, { backpressure: { limit: 256 * 1024, policy: 'skip' } });
   const fast = await connect(accepted);
   const slow = await connect(accepted);
   fast.ws.subscribe('feed');
@@ -162,14 +146,14 @@ test("a subscriber over the backpressure limit is skipped and counted (policy 's
   if (fastCount === published) fastDone.push();
   await fastDone.next();
   expect(fastCount).toBe(published);
-  const stats = running!.wss.stats().topics;
+  const stats = apps.running.wss.stats().topics;
   expect(stats.skipped).toBe(1);
   expect(stats.delivered).toBe(2 * published - 1);
   expect(slow.ws.readyState).toBe(1); // skipped, not closed
 });
 
 test("a subscriber over the backpressure limit is closed with 1008 (policy 'close') while a fast one gets everything", async () => {
-  const accepted = await serverWithInbox({ backpressure: { limit: 256 * 1024, policy: 'close' } });
+  const accepted = await serverWithInbox(apps, { backpressure: { limit: 256 * 1024, policy: 'close' } });
   const fast = await connect(accepted);
   const slow = await connect(accepted);
   fast.ws.subscribe('feed');
@@ -180,23 +164,23 @@ test("a subscriber over the backpressure limit is closed with 1008 (policy 'clos
   const slowClosed = clientClosed(slow.client);
   const published = await publishUntilSlow(slow, 'close');
   expect(slow.ws.readyState).toBe(2); // CLOSING: the close frame waits behind the backlog
-  expect(running!.wss.subscriberCount('feed')).toBe(2); // until the connection is gone
+  expect(apps.running.wss.subscriberCount('feed')).toBe(2); // until the connection is gone
   slow.client.resume(); // it reads the backlog, then the close frame
   expect(await slowClosed).toEqual({ code: 1008, reason: 'subscriber too slow' });
-  running!.wss.publish('feed', 'last');
+  apps.running.wss.publish('feed', 'last');
   const lastSeen = new Promise<void>((resolve) => fast.client.on('message', (data) => data.toString() === 'last' && resolve()));
   await lastSeen;
   expect(fastCount).toBe(published + 1);
-  expect(running!.wss.subscriberCount('feed')).toBe(1);
+  expect(apps.running.wss.subscriberCount('feed')).toBe(1);
 });
 
 test('a burst of publishes in one turn, larger than the backpressure limit, reaches a fast subscriber whole', async () => {
-  const accepted = await serverWithInbox({ backpressure: { limit: 64 * 1024, policy: 'skip' } });
+  const accepted = await serverWithInbox(apps, { backpressure: { limit: 64 * 1024, policy: 'skip' } });
   const fast = await connect(accepted);
   fast.ws.subscribe('burst');
   const messages = new Inbox<number>();
   fast.client.on('message', (data) => messages.push((data as Buffer).length));
-  for (let i = 0; i < 20; i++) expect(running!.wss.publish('burst', Buffer.alloc(16 * 1024))).toBe(1);
+  for (let i = 0; i < 20; i++) expect(apps.running.wss.publish('burst', Buffer.alloc(16 * 1024))).toBe(1);
   expect(await messages.take(20)).toEqual(Array(20).fill(16 * 1024));
-  expect(running!.wss.stats().topics.skipped).toBe(0);
+  expect(apps.running.wss.stats().topics.skipped).toBe(0);
 });

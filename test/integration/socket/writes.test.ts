@@ -1,15 +1,9 @@
 import type { Socket } from 'node:net';
-import { startApp, type RunningApp } from '../../helpers/app-server';
+import { useApps } from '../../helpers/app-server';
 import { clientFrame, connectRaw, type RawClient } from '../../helpers/raw-client';
 import { Inbox } from './support';
 
-let running: RunningApp | undefined;
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await running?.close();
-  running = undefined;
-});
+const apps = useApps();
 
 /** Counts the writes a socket hands to the kernel (one `_write` or `_writev` each). */
 function countKernelWrites(socket: Socket): { count: number; chunks: number } {
@@ -35,14 +29,14 @@ function countKernelWrites(socket: Socket): { count: number; chunks: number } {
 
 test('the echoes of a pipelined batch of messages leave in one write', async () => {
   const counters = new Inbox<{ count: number; chunks: number }>();
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/echo', (ws, req) => {
       counters.push(countKernelWrites(req.socket as Socket));
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
   });
   const client: RawClient = await connectRaw(running.port, '/echo');
-  cleanups.push(() => client.destroy());
+  apps.track(() => client.destroy());
   const counter = await counters.next();
   // Five frames in one TCP write: decoded in one 'data' event, echoed in one turn.
   client.send(Buffer.concat(['a', 'b', 'c', 'd', 'e'].map((m) => clientFrame(0x1, m))));
@@ -54,7 +48,7 @@ test('the echoes of a pipelined batch of messages leave in one write', async () 
 
 test('several sends in one handler turn, a ping among them, leave in one write', async () => {
   const counters = new Inbox<{ count: number; chunks: number }>();
-  running = await startApp((app) => {
+  const running = await apps.start((app) => {
     app.ws('/burst', (ws, req) => {
       const counter = countKernelWrites(req.socket as Socket);
       ws.send('one');
@@ -65,7 +59,7 @@ test('several sends in one handler turn, a ping among them, leave in one write',
     });
   });
   const client = await connectRaw(running.port, '/burst');
-  cleanups.push(() => client.destroy());
+  apps.track(() => client.destroy());
   const opcodes: number[] = [];
   for (let i = 0; i < 4; i++) opcodes.push((await client.nextFrame()).opcode);
   expect(opcodes).toEqual([0x1, 0x2, 0x9, 0x1]);
