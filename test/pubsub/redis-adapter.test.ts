@@ -1,7 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import net from 'node:net';
 import Redis from 'ioredis';
-import { redisAdapter, type RedisAdapter, type RedisAdapterError } from '../../src/pubsub/redis-adapter';
+import { redisAdapter, type RedisAdapter, type RedisAdapterError } from 'attach-ws/redis';
 import { findService } from '../helpers/services';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 
