@@ -13,7 +13,7 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** An Express app with attach-ws on port 0; `setup` mounts routes. Close it in afterEach. */
+/** An Express app with attach-ws on port 0; `setup` mounts routes. Close it in afterEach (or start it through useApps). */
 export async function startApp(
   setup: (app: Express, wss: WsServer) => void,
   options: AttachWsOptions = {},

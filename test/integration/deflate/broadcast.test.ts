@@ -11,7 +11,7 @@ import * as pmd from '../../../src/codec/permessage-deflate';
 import { useApps } from '../../helpers/app-server';
 import { collect, Inbox, mixedMessages, openSniffedClient, type FrameSniffer, type Received } from './support';
 
-afterEach(() => jest.restoreAllMocks()); // before the apps close, as it always ran
+afterEach(() => jest.restoreAllMocks()); // declared first: runs before useApps closes the app
 const apps = useApps();
 
 interface Subscriber {
