@@ -128,7 +128,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #heldBinary: boolean[] | null = null;
   #heldBytes = 0;
   #flushScheduled = false;
-  #closePending = false;
   #iterators: MessageIterator[] | null = null;
 
   // Heartbeat: anything received proves the peer alive.
@@ -575,7 +574,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
       for (let i = 0; i < held.length; i++) this.#dispatch(held[i]!, heldBinary[i]!);
     }
     this[kResumeReading](PauseReason.Held);
-    if (this.#closePending) this.#emitClose();
+    // Closed while holding: iterators started late end after the held messages.
+    if (this.#readyState === CLOSED) this.#endIterators();
   }
 
   /** @internal A 'message' listener is being added. */
@@ -626,20 +626,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     if (queue !== null) for (const entry of queue) entry.cb?.(new Error('WebSocket closed before the message was sent'));
     this.#host.topics.unsubscribeAll(this);
     this.#host.connectionClosed(this);
-    if (this.#holding) {
-      // Messages held for a handler that has not listened yet come first.
-      this.#closePending = true;
-      this.#scheduleFlush();
-      return;
-    }
+    // A handler still awaiting keeps its held messages even now: a 'message'
+    // listener or `for await` that comes later gets them (after 'close', which
+    // must not wait, or a handler awaiting 'close' would wait for itself).
     this.#emitClose();
   }
 
   #emitClose(): void {
-    this.#closePending = false;
+    if (!this.#holding) this.#endIterators();
+    this.#emitSafely('close', this.#closeCode, this.#closeReason);
+  }
+
+  #endIterators(): void {
     const iterators = this.#iterators;
     if (iterators !== null) for (const it of [...iterators]) it.end();
-    this.#emitSafely('close', this.#closeCode, this.#closeReason);
   }
 
   #emitSafely<E extends keyof WebSocketEvents>(event: E, ...args: WebSocketEvents[E]): void {

@@ -153,6 +153,47 @@ describe('an async handler loses no message', () => {
     expect(await events.next()).toBe('close 1000');
     gate.resolve();
   });
+
+  test('messages held when the peer closes still reach a listener the handler adds afterwards', async () => {
+    const events = new Inbox<string>();
+    const gate = deferred();
+    const running = await apps.start((app) => {
+      app.ws('/s', async (ws) => {
+        ws.on('close', (code) => {
+          events.push(`close ${code}`);
+          gate.resolve();
+        });
+        await gate.promise; // released by the close: the peer is gone before we listen
+        ws.on('message', (data) => events.push(`message ${String(data)}`));
+      });
+    });
+    const client = await connectRaw(running.port, '/s');
+    client.sendFrame(0x1, 'first');
+    client.sendFrame(0x1, 'second');
+    client.sendFrame(0x8, closePayload(1000));
+    await client.expectClose();
+    expect(await events.take(3)).toEqual(['close 1000', 'message first', 'message second']);
+  });
+
+  test('for await started after the peer closed yields the held messages, then ends', async () => {
+    const iterated = deferred<string[]>();
+    const closed = deferred();
+    const running = await apps.start((app) => {
+      app.ws('/s', async (ws) => {
+        ws.on('close', () => closed.resolve());
+        await closed.promise;
+        const got: string[] = [];
+        for await (const msg of ws) got.push(String(msg));
+        iterated.resolve(got);
+      });
+    });
+    const client = await connectRaw(running.port, '/s');
+    client.sendFrame(0x1, 'a');
+    client.sendFrame(0x1, 'b');
+    client.sendFrame(0x8, closePayload(1000));
+    await client.expectClose();
+    await expect(iterated.promise).resolves.toEqual(['a', 'b']);
+  });
 });
 
 describe('async iteration', () => {
