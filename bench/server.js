@@ -130,8 +130,16 @@ const targets = {
           sock.on('data', fwd);
           if (rest.length) fwd(rest);
         } else {
-          sock.on('data', (d) => sock.write(d));
-          if (rest.length) sock.write(rest);
+          // Echo everything read in one event-loop turn with one writev: the
+          // 64 KiB reads of a 1 MiB message leave as one batch, as a WebSocket
+          // server writes a whole frame at once.
+          const uncork = () => sock.uncork();
+          const echo = (d) => {
+            if (sock.writableCorked === 0) { sock.cork(); setImmediate(uncork); }
+            sock.write(d);
+          };
+          sock.on('data', echo);
+          if (rest.length) echo(rest);
         }
       };
       sock.on('data', onHead);
