@@ -39,7 +39,10 @@ export class PendingUpgrade {
   ) {
     this.#timer = setTimeout(handshakeTimedOut, host.handshakeTimeoutMs, this);
     this.#timer.unref();
-    socket.once('close', () => this.#settle());
+    // Module-level listener, removed on settle: nothing of the upgrade (req,
+    // res, this) stays reachable from a long-lived connection's socket.
+    (socket as PendingSocket)[kPendingUpgrade] = this;
+    socket.once('close', socketClosedWhilePending);
   }
 
   /** Still waiting for middleware to decide. */
@@ -144,7 +147,14 @@ export class PendingUpgrade {
     if (this.#settled) return false;
     this.#settled = true;
     clearTimeout(this.#timer);
+    this.socket.off('close', socketClosedWhilePending);
+    delete (this.socket as PendingSocket)[kPendingUpgrade];
     return !this.socket.destroyed;
+  }
+
+  /** @internal The client went away while middleware was deciding. */
+  abandoned(): void {
+    this.#settle();
   }
 }
 
@@ -168,6 +178,13 @@ function destroyOnError(this: Duplex): void {
 
 function destroySocket(socket: Duplex): void {
   socket.destroy();
+}
+
+const kPendingUpgrade = Symbol('attach-ws.pendingUpgrade');
+type PendingSocket = Duplex & { [kPendingUpgrade]?: PendingUpgrade };
+
+function socketClosedWhilePending(this: PendingSocket): void {
+  this[kPendingUpgrade]?.abandoned();
 }
 
 function handshakeTimedOut(pending: PendingUpgrade): void {
