@@ -148,7 +148,8 @@ export class PendingUpgrade {
     this.#settled = true;
     clearTimeout(this.#timer);
     this.socket.off('close', socketClosedWhilePending);
-    delete (this.socket as PendingSocket)[kPendingUpgrade];
+    // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
+    (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
     return !this.socket.destroyed;
   }
 

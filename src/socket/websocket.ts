@@ -26,7 +26,7 @@ import {
   kWebSocket,
   PauseReason,
 } from './symbols';
-import { corkForTurn } from './write-batcher';
+import { corkForTurn, uncorkNow } from './write-batcher';
 
 /** Data a handler may send: text as a string, binary as bytes. */
 export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
@@ -78,6 +78,8 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 const EMPTY = Buffer.alloc(0);
+/** Frames at least this big are written at once instead of joining the turn's batch. */
+const UNCORKED_WRITE_BYTES = 64 * 1024;
 
 /**
  * One WebSocket connection (what an `app.ws` handler receives).
@@ -279,8 +281,18 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #write(frames: Buffer[], cb: SendCallback | undefined): void {
     const socket = this.#socket;
     if (socket.writableCorked === 0) this.#backlog = socket.writableLength;
-    corkForTurn(socket);
     const last = frames.length - 1;
+    if (frames[last]!.length >= UNCORKED_WRITE_BYTES) {
+      // A large frame gains nothing from waiting for the turn's batch: send it
+      // now (after what is already batched, to keep order) to keep the pipe full.
+      uncorkNow(socket);
+      socket.cork(); // header and payload still leave in one writev
+      for (let i = 0; i < last; i++) socket.write(frames[i]);
+      socket.write(frames[last], cb);
+      socket.uncork();
+      return;
+    }
+    corkForTurn(socket);
     for (let i = 0; i < last; i++) socket.write(frames[i]);
     socket.write(frames[last], cb);
   }
@@ -661,8 +673,9 @@ function socketOnData(this: Duplex, chunk: Buffer): void {
 }
 
 function socketOnEnd(this: Duplex): void {
-  // HTTP server sockets allow half-open connections: end our side too.
-  this.end();
+  // HTTP server sockets allow half-open connections: end our side too
+  // (unless we closed first: ending twice costs an error object).
+  if (!this.writableEnded) this.end();
 }
 
 function socketOnClose(this: Duplex): void {
