@@ -2,17 +2,35 @@
  * permessage-deflate (RFC 7692 §7): compress and decompress whole messages
  * with node:zlib, one connection per instance, server side.
  *
+ * - Fast for small messages: a message of at most SYNC_DEFLATE_LIMIT bytes
+ *   (compress) or SYNC_INFLATE_LIMIT compressed bytes (decompress) is handled
+ *   synchronously, its callback called before compress()/decompress()
+ *   returns, when its direction has nothing queued or running
+ *   (deflate-sync.ts). Bigger ones go to the threadpool.
  * - Lazy: no zlib stream exists until the first compressed message in each
- *   direction, and a direction without context takeover drops its stream after
- *   every message, so an idle connection holds no zlib memory.
- * - Ordered: zlib is asynchronous; each direction runs one message at a time
- *   from a FIFO, so callbacks fire in call order.
- * - Bounded: every zlib job holds a slot of a process-wide limiter.
+ *   direction. A direction without context takeover uses no stream of its own
+ *   for small messages (one process-wide stream per setting, reset after each
+ *   message) and a throwaway stream per big one, so an idle connection holds no
+ *   zlib memory.
+ * - Ordered: each direction runs one message at a time from a FIFO, so
+ *   callbacks fire in call order, sync or not.
+ * - Bounded: every threadpool job holds a slot of a process-wide limiter.
  * - Zip-bomb safe: inflation stops at the first output chunk past maxPayload.
  */
 import * as zlib from 'node:zlib';
 import { protocolError, type ProtocolError } from '../errors';
 import { Fifo, zlibLimiter, type ZlibLimiter } from './deflate-limiter';
+import {
+  deflateSync,
+  inflateSync,
+  resetStream,
+  sharedDeflater,
+  sharedInflater,
+  syncZlibAvailable,
+  SYNC_DEFLATE_LIMIT,
+  SYNC_INFLATE_LIMIT,
+  type SyncResult,
+} from './deflate-sync';
 import {
   resolveDeflateOptions,
   zlibWindowBits,
@@ -22,6 +40,7 @@ import {
 } from './deflate-options';
 
 export type { DeflateParams, PerMessageDeflateOptions } from './deflate-options';
+export { SYNC_DEFLATE_LIMIT, SYNC_INFLATE_LIMIT } from './deflate-sync';
 export { negotiatePerMessageDeflate, type DeflateAgreement } from './deflate-negotiation';
 
 /** §7.2.1 / §7.2.2: the empty stored block that ends a sync flush, cut by the sender, put back by the receiver. */
@@ -65,8 +84,6 @@ export class PerMessageDeflate {
   #inflate: zlib.InflateRaw | null = null;
   #inflateChunks: Buffer[] = [];
   #inflateLength = 0;
-  /** Bytes written to the current inflater; compared with what it consumed. */
-  #inflateWritten = 0;
   #inflateDone: Callback<ProtocolError> | null = null;
 
   /**
@@ -84,15 +101,28 @@ export class PerMessageDeflate {
     this.sharedKey = deflateSharedKey(params, this.#opts);
     this.#maxPayload = maxPayload > 0 ? maxPayload : 0;
     const limiter = zlibLimiter(this.#opts.concurrencyLimit);
-    this.#compressLane = new Lane(limiter, (data, done) => this.#deflateMessage(data, done));
-    this.#decompressLane = new Lane(limiter, (data, done) => this.#inflateMessage(data, done));
+    const sync = syncZlibAvailable();
+    this.#compressLane = new Lane(
+      limiter,
+      (data, done) => this.#deflateMessage(data, done),
+      sync ? (data, done) => this.#deflateNow(data, done) : null,
+      SYNC_DEFLATE_LIMIT,
+    );
+    this.#decompressLane = new Lane(
+      limiter,
+      (data, done) => this.#inflateMessage(data, done),
+      sync ? (data, done) => this.#inflateNow(data, done) : null,
+      SYNC_INFLATE_LIMIT,
+    );
   }
 
   /**
    * Compress one message; the callback gets the payload with the
    * 0x00 0x00 0xff 0xff tail removed (RFC 7692 §7.2.1), to send with RSV1.
-   * Callbacks fire asynchronously, in call order. After close() they get a
-   * DeflateClosedError.
+   * Callbacks fire in call order: synchronously (before compress returns) for
+   * a message of at most SYNC_DEFLATE_LIMIT bytes when none is queued before
+   * it, else later. After close() they get a DeflateClosedError, on the next
+   * tick.
    */
   compress(data: Buffer, cb: (err: Error | null, payload?: Buffer) => void): void {
     if (this.#closed) {
@@ -106,7 +136,9 @@ export class PerMessageDeflate {
    * Inflate one message's joined payload (the tail is appended here, §7.2.2).
    * Past maxPayload inflated bytes → WS_ERR_MESSAGE_TOO_BIG (1009), inflation
    * stopped at once; corrupt data → WS_ERR_INVALID_COMPRESSED_DATA (1007).
-   * Callbacks fire asynchronously, in call order. After close() pending and
+   * Callbacks fire in call order: synchronously for a payload of at most
+   * SYNC_INFLATE_LIMIT bytes when none is queued before it, else later
+   * (callers must allow both). After close() pending and
    * later callbacks are never called: the connection is gone, nobody is left
    * to deliver a message to.
    */
@@ -132,6 +164,23 @@ export class PerMessageDeflate {
   }
 
   // --- compression ---------------------------------------------------------
+
+  /** The sync path; the lane runs it only while no async job of this direction is in flight. */
+  #deflateNow(data: Buffer, done: Callback<Error>): void {
+    if (data.length === 0) {
+      done(null, Buffer.from([0x00])); // §7.2.3.6, as in #deflateMessage
+      return;
+    }
+    if (this.params.serverNoContextTakeover) {
+      // §7.1.1.1: an empty window for every message: the shared stream, reset.
+      settleDeflate(deflateShared(data, this.params, this.#opts), done);
+      return;
+    }
+    const stream = this.#deflate ?? this.#createDeflate();
+    const result = deflateSync(stream, data);
+    if (!result.ok || !endsWithTail(result.payload)) this.#dropDeflate();
+    settleDeflate(result, done);
+  }
 
   #deflateMessage(data: Buffer, done: Callback<Error>): void {
     if (data.length === 0) {
@@ -190,6 +239,32 @@ export class PerMessageDeflate {
 
   // --- decompression -------------------------------------------------------
 
+  /** The sync path (see #deflateNow). */
+  #inflateNow(data: Buffer, done: Callback<ProtocolError>): void {
+    if (data.length === 0) {
+      done(null, Buffer.alloc(0)); // as in #inflateMessage
+      return;
+    }
+    let result: SyncResult;
+    if (this.params.clientNoContextTakeover) {
+      // §7.1.1.2: an empty window for every message: the shared stream, reset
+      // (a destroyed one is replaced on next use).
+      const stream = sharedInflater(zlibWindowBits(this.params.clientMaxWindowBits));
+      result = inflateSync(stream, data, TAIL, this.#maxPayload);
+      resetStream(stream);
+    } else {
+      const stream = this.#inflate ?? this.#createInflate();
+      result = inflateSync(stream, data, TAIL, this.#maxPayload);
+      // Too big or corrupt: the connection fails anyway; drop what is left of the window.
+      if (!result.ok) this.#dropInflate();
+      // BFINAL ended the DEFLATE stream: the next message starts a new one.
+      else if (result.ended) resetStream(stream);
+    }
+    if (result.ok) done(null, result.payload);
+    else if (result.tooBig) done(protocolError('WS_ERR_MESSAGE_TOO_BIG'));
+    else done(protocolError('WS_ERR_INVALID_COMPRESSED_DATA', result.error.message));
+  }
+
   #inflateMessage(data: Buffer, done: Callback<ProtocolError>): void {
     if (data.length === 0) {
       // Not a valid deflate block; an empty message is the only sane reading,
@@ -201,7 +276,8 @@ export class PerMessageDeflate {
     this.#inflateDone = done;
     this.#inflateChunks = [];
     this.#inflateLength = 0;
-    this.#inflateWritten += data.length + TAIL.length;
+    // bytesWritten counts what zlib read; the sync path never adds to it, so compare from here.
+    const readBefore = stream.bytesWritten;
     stream.write(data);
     // §7.2.2: append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload.
     stream.write(TAIL);
@@ -212,7 +288,7 @@ export class PerMessageDeflate {
       this.#inflateChunks = [];
       // A block with BFINAL set ends the DEFLATE stream (zlib then leaves the
       // tail unread); the next message needs a fresh inflater either way.
-      const ended = stream.bytesWritten !== this.#inflateWritten;
+      const ended = stream.bytesWritten - readBefore !== data.length + TAIL.length;
       // §7.1.1.2: without client context takeover every message starts from an empty window.
       if (ended || this.params.clientNoContextTakeover) this.#dropInflate();
       done(null, payload);
@@ -235,7 +311,6 @@ export class PerMessageDeflate {
       if (stream === this.#inflate) this.#failInflate(protocolError('WS_ERR_INVALID_COMPRESSED_DATA', err.message));
     });
     this.#inflate = stream;
-    this.#inflateWritten = 0;
     return stream;
   }
 
@@ -271,7 +346,8 @@ export function deflateSharedKey(params: DeflateParams, options: PerMessageDefla
 
 /**
  * Compress one message with a fresh context, for every connection whose
- * sharedKey matches (server_no_context_takeover agreed). Payload as compress().
+ * sharedKey matches (server_no_context_takeover agreed). Payload as compress();
+ * the callback fires synchronously for a message of 1..SYNC_DEFLATE_LIMIT bytes.
  */
 export function compressShared(
   data: Buffer,
@@ -282,6 +358,11 @@ export function compressShared(
   const opts = resolveDeflateOptions(options);
   if (data.length === 0) {
     process.nextTick(cb, null, Buffer.from([0x00])); // §7.2.3.6
+    return;
+  }
+  if (data.length <= SYNC_DEFLATE_LIMIT && syncZlibAvailable()) {
+    // No lane to wait for: the shared stream is only ever used synchronously.
+    settleDeflate(deflateShared(data, params, opts), cb);
     return;
   }
   zlibLimiter(opts.concurrencyLimit).run((release) => {
@@ -301,25 +382,74 @@ export function compressShared(
   });
 }
 
+/** Deflate `data` from an empty window with the process-wide stream for these settings. */
+function deflateShared(data: Buffer, params: DeflateParams, opts: ResolvedDeflateOptions): SyncResult {
+  const stream = sharedDeflater(zlibWindowBits(params.serverMaxWindowBits), opts.level, opts.memLevel);
+  const result = deflateSync(stream, data);
+  resetStream(stream); // a destroyed one is replaced on next use
+  return result;
+}
+
+/** Hand a sync deflate's outcome to `done`, the §7.2.1 tail cut. */
+function settleDeflate(result: SyncResult, done: Callback<Error>): void {
+  if (!result.ok) done(result.tooBig ? new Error('deflate output too big') : result.error);
+  else if (!endsWithTail(result.payload)) done(new Error('zlib ended a message without the sync-flush tail'));
+  else done(null, result.payload.subarray(0, result.payload.length - TAIL.length));
+}
+
 /**
  * One direction's queue: messages run one at a time (a zlib stream's output
- * has to be cut at message boundaries), each holding a limiter slot.
+ * has to be cut at message boundaries), in call order. A job of at most
+ * `syncLimit` bytes runs synchronously when it comes up (its callback fires
+ * before add() returns if the lane was idle); a bigger one runs on the
+ * threadpool holding a limiter slot. A sync job never runs while an async one
+ * is in flight, so both may share one zlib stream.
  */
 class Lane<E extends Error> {
   readonly #pending = new Fifo<Job<E>>();
   readonly #limiter: ZlibLimiter;
   readonly #work: (data: Buffer, done: Callback<E>) => void;
+  /** Must call `done` before returning; null: no sync path on this Node.js. */
+  readonly #syncWork: ((data: Buffer, done: Callback<E>) => void) | null;
+  readonly #syncLimit: number;
+  /** The async job in flight. */
   #current: Job<E> | null = null;
   #release: (() => void) | null = null;
+  #pumping = false;
 
-  constructor(limiter: ZlibLimiter, work: (data: Buffer, done: Callback<E>) => void) {
+  constructor(
+    limiter: ZlibLimiter,
+    work: (data: Buffer, done: Callback<E>) => void,
+    syncWork: ((data: Buffer, done: Callback<E>) => void) | null,
+    syncLimit: number,
+  ) {
     this.#limiter = limiter;
     this.#work = work;
+    this.#syncWork = syncWork;
+    this.#syncLimit = syncLimit;
+  }
+
+  /** Nothing queued, running or being settled: a job added now runs at once. */
+  get idle(): boolean {
+    return this.#current === null && !this.#pumping && this.#pending.length === 0;
   }
 
   add(data: Buffer, cb: Callback<E>): void {
+    const syncWork = this.#syncWork;
+    if (syncWork !== null && data.length <= this.#syncLimit && this.idle) {
+      // The common case, without a queue entry. Guarded like #pump: a callback
+      // that adds more queues it behind this one.
+      this.#pumping = true;
+      try {
+        syncWork(data, cb);
+      } finally {
+        this.#pumping = false;
+        if (this.#pending.length > 0) this.#pump();
+      }
+      return;
+    }
     this.#pending.push({ data, cb, settled: false });
-    if (this.#current === null) this.#next();
+    this.#pump();
   }
 
   /**
@@ -340,9 +470,35 @@ class Lane<E extends Error> {
     }
   }
 
-  #next(): void {
-    const job = this.#pending.shift();
-    if (job === undefined) return;
+  /**
+   * Start queued jobs until one goes async: a loop, not recursion, so a long
+   * queue of sync jobs does not grow the stack. A callback that throws stops
+   * the loop; the rest of the queue carries on on the next tick.
+   */
+  #pump(): void {
+    if (this.#pumping) return; // the running loop picks new jobs up
+    this.#pumping = true;
+    let ok = false;
+    try {
+      while (this.#current === null) {
+        const job = this.#pending.shift();
+        if (job === undefined) break;
+        const syncWork = this.#syncWork;
+        if (syncWork !== null && job.data.length <= this.#syncLimit) {
+          job.settled = true;
+          syncWork(job.data, job.cb);
+        } else {
+          this.#start(job);
+        }
+      }
+      ok = true;
+    } finally {
+      this.#pumping = false;
+      if (!ok && this.#current === null && this.#pending.length > 0) process.nextTick(() => this.#pump());
+    }
+  }
+
+  #start(job: Job<E>): void {
     this.#current = job;
     this.#limiter.run((release) => {
       if (job.settled) {
@@ -359,9 +515,13 @@ class Lane<E extends Error> {
     job.settled = true;
     this.#current = null;
     this.#releaseSlot();
-    this.#next();
-    if (err !== null) job.cb(err);
-    else job.cb(null, payload);
+    // This callback first, then the jobs behind it (sync ones would call back at once).
+    try {
+      if (err !== null) job.cb(err);
+      else job.cb(null, payload);
+    } finally {
+      this.#pump();
+    }
   }
 
   #releaseSlot(): void {

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { zlibLimiter } from '../../../src/codec/deflate-limiter';
-import { DeflateClosedError, PerMessageDeflate } from '../../../src/codec/permessage-deflate';
+import { DeflateClosedError, PerMessageDeflate, SYNC_DEFLATE_LIMIT } from '../../../src/codec/permessage-deflate';
 import { agreed, compress, decompress, mirrored } from './helpers/pmd';
 import { ZlibSpy } from './helpers/zlib-spy';
 
@@ -37,11 +38,24 @@ describe('PerMessageDeflate: zlib streams are lazy and released', () => {
     peer.close();
   });
 
-  test('releases the stream after every message in a direction without context takeover', async () => {
+  test('uses no stream of its own for small messages without context takeover: one shared stream per setting', async () => {
     const params = agreed({ serverNoContextTakeover: true, clientNoContextTakeover: true });
     const pmd = new PerMessageDeflate(params, {}, 0);
     const peer = new PerMessageDeflate(mirrored(params), {}, 0);
     for (let i = 0; i < 3; i++) await decompress(peer, await compress(pmd, Buffer.from(`message ${i}`)));
+    // At most the process-wide deflater and inflater, if no earlier test made them; never one per message.
+    expect(spy.deflates.length).toBeLessThanOrEqual(1);
+    expect(spy.inflates.length).toBeLessThanOrEqual(1);
+    pmd.close();
+    peer.close();
+  });
+
+  test('releases the stream after every big message in a direction without context takeover', async () => {
+    const params = agreed({ serverNoContextTakeover: true, clientNoContextTakeover: true });
+    const pmd = new PerMessageDeflate(params, {}, 0);
+    const peer = new PerMessageDeflate(mirrored(params), {}, 0);
+    const big = (i: number): Buffer => randomBytes(SYNC_DEFLATE_LIMIT + 1000 + i); // over both sync limits, compressed too
+    for (let i = 0; i < 3; i++) await decompress(peer, await compress(pmd, big(i)));
     expect(spy.deflates).toHaveLength(3);
     expect(spy.inflates).toHaveLength(3);
     expect([...spy.deflates, ...spy.inflates].every((s) => s.destroyed)).toBe(true);
@@ -94,7 +108,8 @@ describe('PerMessageDeflate: ordering and concurrency', () => {
       connections.flatMap((pmd, c) =>
         Array.from({ length: 4 }, (_, i) =>
           new Promise<void>((resolve, reject) =>
-            pmd.compress(Buffer.from(`connection ${c} message ${i} `.repeat(50)), (err) => {
+            // Over SYNC_DEFLATE_LIMIT: only threadpool jobs take limiter slots.
+            pmd.compress(Buffer.from(`connection ${c} message ${i} `.repeat(800)), (err) => {
               peak = Math.max(peak, limiter.running);
               queued = Math.max(queued, limiter.waiting);
               if (err) reject(err);
@@ -124,7 +139,8 @@ describe('PerMessageDeflate: close()', () => {
 
   test('never calls pending or later decompress callbacks', async () => {
     const pmd = new PerMessageDeflate(agreed(), {}, 0);
-    const payload = zlib.deflateRawSync(Buffer.alloc(100_000, 'a'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    // Over SYNC_INFLATE_LIMIT compressed, so it is still pending when close() comes.
+    const payload = zlib.deflateRawSync(randomBytes(20_000), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
     const cb = jest.fn();
     pmd.decompress(payload, cb);
     pmd.decompress(payload, cb);

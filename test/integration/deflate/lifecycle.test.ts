@@ -15,7 +15,14 @@ const apps = useApps();
 /** A limit no other test uses, so this file owns its process-wide limiter. */
 const CONCURRENCY = 3;
 
-/** Hold every slot of the limiter until `release()`: compressions wait, deterministically. */
+/**
+ * Messages up to SYNC_DEFLATE_LIMIT (16 KiB) compress synchronously when their
+ * connection has nothing queued; these tests need compressions that wait, so
+ * they send more than that.
+ */
+const BIG = 20_000;
+
+/** Hold every slot of the limiter until `release()`: (threadpool) compressions wait, deterministically. */
 function blockLimiter(): () => void {
   const releases: Array<() => void> = [];
   for (let i = 0; i < CONCURRENCY; i++) zlibLimiter(CONCURRENCY).run((release) => releases.push(release));
@@ -43,9 +50,9 @@ describe('closing with compressed sends pending', () => {
     const { ws, errors, destroyClient } = await setup();
     const release = blockLimiter();
     const calls: Array<Array<Error | null | undefined>> = [[], [], []];
-    ws.send('a'.repeat(4096), (err) => calls[0]!.push(err));
+    ws.send('a'.repeat(BIG), (err) => calls[0]!.push(err));
     ws.send('small', (err) => calls[1]!.push(err)); // queued behind the compression
-    ws.send(Buffer.alloc(8192, 1), (err) => calls[2]!.push(err));
+    ws.send(Buffer.alloc(BIG, 1), (err) => calls[2]!.push(err));
     const closed = serverClosed(ws);
     destroyClient();
     expect((await closed).code).toBe(1006);
@@ -75,8 +82,8 @@ describe('closing with compressed sends pending', () => {
     const ws = await accepted.next();
     const release = blockLimiter();
     const sent = deferred<Error | null | undefined>();
-    expect(running.wss.publish('t', 'p'.repeat(4096))).toBe(1);
-    ws.send('q'.repeat(4096), (err) => sent.resolve(err));
+    expect(running.wss.publish('t', 'p'.repeat(BIG))).toBe(1);
+    ws.send('q'.repeat(BIG), (err) => sent.resolve(err));
     const closed = serverClosed(ws);
     raw.destroy();
     await closed;
@@ -126,21 +133,21 @@ describe('closing and backpressure around compression', () => {
     const accepted = new Inbox<WebSocket>();
     const running = await apps.start((app) => app.ws('/s', (ws) => accepted.push(ws)), {
       perMessageDeflate: true,
-      highWaterMark: 16 * 1024,
+      highWaterMark: 64 * 1024,
     });
     const raw = await connectRaw(running.port, '/s', { extensions: 'permessage-deflate' });
     const ws = await accepted.next();
     const drained = new Promise<void>((resolve) => ws.once('drain', () => resolve()));
     const results: boolean[] = [];
-    for (let i = 0; i < 8; i++) results.push(ws.send(`${i} ${'b'.repeat(4096)}`));
+    for (let i = 0; i < 8; i++) results.push(ws.send(`${i} ${'b'.repeat(BIG)}`));
     expect(results.slice(0, 3)).toEqual([true, true, true]);
     expect(results[7]).toBe(false);
     await drained;
-    expect(ws.bufferedAmount).toBeLessThan(16 * 1024);
+    expect(ws.bufferedAmount).toBeLessThan(64 * 1024);
     const inflater = new StreamInflater();
     for (let i = 0; i < 8; i++) {
       const frame = await raw.nextFrame();
-      expect((await inflater.inflate(frame.payload)).toString()).toBe(`${i} ${'b'.repeat(4096)}`);
+      expect((await inflater.inflate(frame.payload)).toString()).toBe(`${i} ${'b'.repeat(BIG)}`);
     }
     raw.destroy();
   });
