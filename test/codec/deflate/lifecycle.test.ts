@@ -3,7 +3,7 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { zlibLimiter } from '../../../src/codec/deflate-limiter';
 import { DeflateClosedError, PerMessageDeflate, SYNC_DEFLATE_LIMIT } from '../../../src/codec/permessage-deflate';
-import { agreed, compress, decompress, mirrored } from './helpers/pmd';
+import { agreed, compress, compressAll, decompress, mirrored } from './helpers/pmd';
 import { ZlibSpy } from './helpers/zlib-spy';
 
 /** Let zlib work already handed to the threadpool finish (a full zlib round trip behind it). */
@@ -76,19 +76,7 @@ describe('PerMessageDeflate: ordering and concurrency', () => {
   test('fires 300 concurrent compress callbacks in call order, each with its own message', async () => {
     const sender = new PerMessageDeflate(agreed(), {}, 0);
     const sent = Array.from({ length: 300 }, (_, i) => Buffer.from(`#${i} `.repeat(i % 2 === 0 ? 3000 - i : 1)));
-    const order: number[] = [];
-    const payloads = await Promise.all(
-      sent.map(
-        (m, i) =>
-          new Promise<Buffer>((resolve, reject) =>
-            sender.compress(m, (err, payload) => {
-              order.push(i);
-              if (err) reject(err);
-              else resolve(payload!);
-            }),
-          ),
-      ),
-    );
+    const { payloads, order } = await compressAll(sender, sent);
     expect(order).toEqual(sent.map((_, i) => i));
     // Context takeover: only the original order inflates correctly.
     const receiver = new PerMessageDeflate(mirrored(agreed()), {}, 0);

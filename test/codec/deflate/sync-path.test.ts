@@ -16,7 +16,7 @@ import {
 } from '../../../src/codec/permessage-deflate';
 import { syncZlibAvailable } from '../../../src/codec/deflate-sync';
 import type { DeflateParams } from '../../../src/codec/deflate-options';
-import { agreed, compress, decompress, mirrored, TAIL } from './helpers/pmd';
+import { agreed, compress, compressAll, decompress, mirrored, TAIL } from './helpers/pmd';
 import { ZlibSpy } from './helpers/zlib-spy';
 
 /** PerMessageDeflate with the sync path off: every message goes through the threadpool, as before it existed. */
@@ -109,19 +109,7 @@ describe('sync and threadpool jobs on one context-takeover stream', () => {
   test('mixed sizes (across SYNC_DEFLATE_LIMIT) call back in call order and inflate in order', async () => {
     const sender = new PerMessageDeflate(agreed(), {}, 0);
     const sent = Array.from({ length: 60 }, (_, i) => json(i % 3 === 0 ? SYNC_DEFLATE_LIMIT * 3 + i : 200 + i * 10, i));
-    const order: number[] = [];
-    const payloads = await Promise.all(
-      sent.map(
-        (m, i) =>
-          new Promise<Buffer>((resolve, reject) =>
-            sender.compress(m, (err, payload) => {
-              order.push(i);
-              if (err) reject(err);
-              else resolve(payload!);
-            }),
-          ),
-      ),
-    );
+    const { payloads, order } = await compressAll(sender, sent);
     expect(order).toEqual(sent.map((_, i) => i));
     // Some payloads are over SYNC_INFLATE_LIMIT, some under: the receiver mixes too.
     expect(payloads.some((p) => p.length > SYNC_INFLATE_LIMIT) && payloads.some((p) => p.length <= SYNC_INFLATE_LIMIT)).toBe(true);

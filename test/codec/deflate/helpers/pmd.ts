@@ -26,3 +26,21 @@ export function decompress(pmd: PerMessageDeflate, data: Buffer): Promise<Buffer
 export function decompressError(pmd: PerMessageDeflate, data: Buffer): Promise<ProtocolError | null> {
   return new Promise((resolve) => pmd.decompress(data, (err) => resolve(err)));
 }
+
+/** Compress every message at once; resolves with the payloads and the order the callbacks fired in. */
+export async function compressAll(pmd: PerMessageDeflate, messages: Buffer[]): Promise<{ payloads: Buffer[]; order: number[] }> {
+  const order: number[] = [];
+  const payloads = await Promise.all(
+    messages.map(
+      (m, i) =>
+        new Promise<Buffer>((resolve, reject) =>
+          pmd.compress(m, (err, payload) => {
+            order.push(i);
+            if (err) reject(err);
+            else resolve(payload!);
+          }),
+        ),
+    ),
+  );
+  return { payloads, order };
+}
