@@ -33,16 +33,45 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** How many times each header the handshake must see exactly once was sent. */
+export interface SingletonHeaderCounts {
+  host: number;
+  version: number;
+  key: number;
+  origin: number;
+}
+
 /**
- * How many times the header `name` (lower case) was sent. Node joins most
- * duplicates with ", " and silently drops some (Host), so only `rawHeaders`
- * tells. A request whose `headers` has the field but whose `rawHeaders` does
- * not (a hand-built object) counts as one.
+ * Count Host, Sec-WebSocket-Version, Sec-WebSocket-Key and Origin in one pass
+ * over `rawHeaders`. Node joins most duplicates with ", " and silently drops
+ * some (Host), so only `rawHeaders` tells. A field present in `headers` but
+ * not in `rawHeaders` (a hand-built request object) counts as one.
  */
-export function headerCount(req: UpgradeRequestLike, name: string): number {
-  let count = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]!.toLowerCase() === name) count++;
+export function countSingletonHeaders(req: UpgradeRequestLike): SingletonHeaderCounts {
+  const counts: SingletonHeaderCounts = { host: 0, version: 0, key: 0, origin: 0 };
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Cheap length filter first: most headers are none of these four.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') counts.host++;
+        break;
+      case 6:
+        if (name.toLowerCase() === 'origin') counts.origin++;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'sec-websocket-key') counts.key++;
+        break;
+      case 21:
+        if (name.toLowerCase() === 'sec-websocket-version') counts.version++;
+        break;
+    }
   }
-  return count === 0 && req.headers[name] !== undefined ? 1 : count;
+  const headers = req.headers;
+  if (counts.host === 0 && headers.host !== undefined) counts.host = 1;
+  if (counts.origin === 0 && headers.origin !== undefined) counts.origin = 1;
+  if (counts.key === 0 && headers['sec-websocket-key'] !== undefined) counts.key = 1;
+  if (counts.version === 0 && headers['sec-websocket-version'] !== undefined) counts.version = 1;
+  return counts;
 }

@@ -2,7 +2,7 @@ import { isValidKey } from './accept-key';
 import { parseExtensions } from './extensions';
 import { handshakeError } from './handshake-errors';
 import { parseProtocols } from './protocols';
-import { headerCount, headerValue, type UpgradeRequestLike, type ValidatedHandshake } from './request';
+import { countSingletonHeaders, headerValue, type UpgradeRequestLike, type ValidatedHandshake } from './request';
 import { listHasToken } from './tokens';
 
 /**
@@ -28,7 +28,8 @@ export function validateHandshake(req: UpgradeRequestLike): ValidatedHandshake {
   }
 
   // RFC 7230 §5.4: 400 for a request that "lacks a Host header field" or "contains more than one".
-  const hosts = headerCount(req, 'host');
+  const counts = countSingletonHeaders(req);
+  const hosts = counts.host;
   if (hosts === 0) throw handshakeError('WS_HANDSHAKE_MISSING_HOST');
   if (hosts > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_HOST');
 
@@ -40,20 +41,20 @@ export function validateHandshake(req: UpgradeRequestLike): ValidatedHandshake {
 
   // Version before Key: a draft client without a Key still learns which version to speak.
   // §4.2.2: an unknown version gets "an appropriate HTTP error code (such as 426 Upgrade Required)".
-  if (headerCount(req, 'sec-websocket-version') > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_VERSION');
+  if (counts.version > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_VERSION');
   if (headerValue(req.headers, 'sec-websocket-version') !== '13') {
     throw handshakeError('WS_HANDSHAKE_UNSUPPORTED_VERSION');
   }
 
   // §4.2.1 item 5: one Sec-WebSocket-Key that "when decoded, is 16 bytes in length".
-  const keys = headerCount(req, 'sec-websocket-key');
+  const keys = counts.key;
   const key = headerValue(req.headers, 'sec-websocket-key');
   if (keys > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_KEY');
   if (key === undefined) throw handshakeError('WS_HANDSHAKE_MISSING_KEY');
   if (!isValidKey(key)) throw handshakeError('WS_HANDSHAKE_BAD_KEY');
 
   // RFC 6454 §7.3: a user agent "MUST NOT include more than one Origin header field".
-  if (headerCount(req, 'origin') > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_ORIGIN');
+  if (counts.origin > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_ORIGIN');
   const origin = headerValue(req.headers, 'origin');
 
   // §11.3.2 / §11.3.4: both may be sent on several lines; Node has joined them into one list.

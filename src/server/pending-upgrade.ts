@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { negotiatePerMessageDeflate, PerMessageDeflate } from '../codec/permessage-deflate';
 import { HandshakeError, isHandshakeError } from '../errors';
 import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
+import { corkForTurn } from '../socket/write-batcher';
 import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
 import { WebSocket } from '../socket/websocket';
 import type { HandshakeSettings } from './options';
@@ -88,9 +89,9 @@ export class PendingUpgrade {
     const tcp = socket as Duplex & Partial<Pick<Socket, 'setTimeout' | 'setNoDelay'>>;
     tcp.setTimeout?.(0);
     tcp.setNoDelay?.(true);
-    socket.write(
-      buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined }),
-    );
+    // Corked: what the handler sends right away (a welcome, history) leaves with the 101 in one write.
+    corkForTurn(socket);
+    socket.write(buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined }));
     const ws = new WebSocket(socket, this.head, this.host.createSocketHost(), {
       protocol: protocol ?? '',
       extensions,
