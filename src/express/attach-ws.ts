@@ -44,10 +44,32 @@ function installWsMethod(app: RouterWithRoute & object): void {
   const router = (app as { router?: object }).router;
   let proto: object | null = router ?? null;
   while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'route')) proto = Object.getPrototypeOf(proto);
-  if (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'ws')) {
-    Object.defineProperty(proto, 'ws', { value: ws, writable: true, configurable: true });
+  if (proto !== null) defineWs(proto);
+}
+
+function defineWs(target: object): void {
+  if (!Object.prototype.hasOwnProperty.call(target, 'ws')) {
+    Object.defineProperty(target, 'ws', { value: ws, writable: true, configurable: true });
   }
 }
+
+/**
+ * Routers are often built in modules imported before `attachWs` runs: give
+ * the express copy this package resolves `router.ws` (and apps created from
+ * now on `app.ws`) as soon as attach-ws is loaded.
+ */
+function installOnExpress(): void {
+  let express: { Router?: { prototype?: object }; application?: object };
+  try {
+    express = require('express') as typeof express;
+  } catch {
+    return; // attachWs(app) still installs on the app's own copy
+  }
+  if (express.Router?.prototype) defineWs(express.Router.prototype);
+  if (express.application) defineWs(express.application);
+}
+
+installOnExpress();
 
 function ws(this: RouterWithRoute, path: unknown, ...args: unknown[]): unknown {
   const routeOptions = isRouteOptions(args[0]) ? (args.shift() as RouteOptions) : undefined;

@@ -192,3 +192,13 @@ test('middleware that never decides is answered 408 after the handshake timeout'
   const res = await rawExchange(running.port, upgradeRequest('/stuck'));
   expect(res.status).toBe(408);
 });
+
+test('router.ws works on a router built before attachWs is called, as route modules are', async () => {
+  // Built first, as when route modules are imported before the server is set up.
+  const feed = express.Router();
+  feed.ws('/live', (ws) => ws.send('live'));
+  const running = await apps.start((app) => {
+    app.use('/feed', feed);
+  });
+  await expect(firstMessage(`${running.url}/feed/live`)).resolves.toBe('live');
+});
