@@ -1,6 +1,6 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { PendingUpgrade } from '../server/pending-upgrade';
+import { endAfterResponse, type PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
@@ -32,7 +32,7 @@ export function expressUpgradeRouter(app: ExpressAppLike, server: () => WsServer
       res.on('finish', () => {
         // Middleware answered: that response is the rejection.
         pending.respondedByMiddleware(res.statusCode);
-        socket.end();
+        endAfterResponse(socket);
       });
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;

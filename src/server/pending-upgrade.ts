@@ -168,8 +168,13 @@ export function writeRejection(
   headers: Readonly<Record<string, string>> = {},
 ): void {
   if (socket.destroyed) return;
+  endAfterResponse(socket, buildRejectResponse(status, body, headers));
+}
+
+/** End a rejected upgrade's socket once `response` (if any) is written; drop it if the peer never reads. */
+export function endAfterResponse(socket: Duplex, response?: string): void {
   socket.on('error', destroyOnError);
-  socket.end(buildRejectResponse(status, body, headers));
+  socket.end(response);
   // A peer that never reads must not keep the socket: end() waits for it otherwise.
   setTimeout(destroySocket, 2_000, socket).unref();
 }
