@@ -173,10 +173,15 @@ export function writeRejection(
 
 /** End a rejected upgrade's socket once `response` (if any) is written; drop it if the peer never reads. */
 export function endAfterResponse(socket: Duplex, response?: string): void {
-  socket.on('error', destroyOnError);
+  guardSocket(socket);
   socket.end(response);
   // A peer that never reads must not keep the socket: end() waits for it otherwise.
   setTimeout(destroySocket, 2_000, socket).unref();
+}
+
+/** An upgrade socket's errors (a reset, mostly) destroy it instead of crashing the process. Idempotent. */
+export function guardSocket(socket: Duplex): void {
+  if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
 }
 
 function destroyOnError(this: Duplex): void {

@@ -8,7 +8,7 @@ import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
-import { PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+import { guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
 
 /** How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
@@ -178,7 +178,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
       writeRejection(socket, 404, 'Not Found');
       return;
     }
-    socket.on('error', destroyOnError);
+    guardSocket(socket);
     if (this.closing) {
       this.upgradeRejected(req, 503, 'shutting down');
       writeRejection(socket, 503, 'Server is shutting down');
@@ -221,8 +221,4 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
 
 function heartbeatTick(clients: Set<WebSocket>): void {
   for (const ws of clients) ws[kHeartbeat]();
-}
-
-function destroyOnError(this: Duplex): void {
-  this.destroy();
 }

@@ -12,10 +12,8 @@ export const kPeerPong = Symbol('attach-ws.peerPong');
 export const kPauseReading = Symbol('attach-ws.pauseReading');
 export const kResumeReading = Symbol('attach-ws.resumeReading');
 export const kHeartbeat = Symbol('attach-ws.heartbeat');
-export const kSendPrepared = Symbol('attach-ws.sendPrepared');
 export const kHandlerStarted = Symbol('attach-ws.handlerStarted');
 export const kHandlerSettled = Symbol('attach-ws.handlerSettled');
-export const kTopics = Symbol('attach-ws.topics');
 
 /** Why reading from TCP is paused; reading resumes when no reason is left. */
 export const PauseReason = {

@@ -109,7 +109,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   #readyState: number = OPEN;
   #closeFrameSent = false;
-  #closeFrameReceived = false;
+  /** No frame will be read any more: the peer's close frame arrived, or the connection failed. */
+  #readingDone = false;
   #closeCode = 1006;
   #closeReason = '';
   #closeTimer: NodeJS.Timeout | null = null;
@@ -464,7 +465,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** @internal The peer's close frame (§7.1.5). */
   [kPeerClose](code: number, reason: string): void {
-    this.#closeFrameReceived = true;
+    this.#readingDone = true;
     this.#closeCode = code;
     this.#closeReason = reason;
     // Nothing after a close frame is read (§5.5.1).
@@ -490,7 +491,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     }
     this.#closeCode = err.closeCode;
     this.#closeReason = '';
-    this.#closeFrameReceived = true; // nothing more will be read: end TCP once the frame is out
+    this.#readingDone = true; // end TCP once our close frame is out
     this.#sendCloseFrame(encodeClosePayload(err.closeCode, truncateReason(err.message)));
   }
 
@@ -507,7 +508,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   [kResumeReading](reason: number): void {
     if ((this.#pauseReasons & reason) === 0) return;
     this.#pauseReasons &= ~reason;
-    if (this.#pauseReasons !== 0 || this.#closeFrameReceived) return;
+    if (this.#pauseReasons !== 0 || this.#readingDone) return;
     this.#socket.resume();
     this.#decoder.resume();
   }
@@ -516,7 +517,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   received(chunk: Buffer): void {
     this.#sawTraffic = true;
     this.#awaitingPong = false;
-    if (this.#closeFrameReceived) return;
+    if (this.#readingDone) return;
     this.#decoder.push(chunk);
   }
 
@@ -622,7 +623,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #afterCloseFrameWritten(): void {
     // Both close frames exchanged (or the connection failed): end TCP; the
     // server closes first (§7.1.1). Otherwise wait for the peer's close frame.
-    if (this.#closeFrameReceived) this.#socket.end();
+    if (this.#readingDone) this.#socket.end();
   }
 
   /** @internal The TCP connection is gone. */
