@@ -29,9 +29,7 @@ interface RouterWithRoute {
 export function attachWs(app: Application, server: HttpServer | HttpsServer, options: AttachWsOptions = {}): WsServer {
   installWsMethod(app as unknown as RouterWithRoute & object);
   const expressApp = app as unknown as ExpressAppLike;
-  let wss: WsServer | undefined;
-  wss = new WsServer(server as HttpServer, expressUpgradeRouter(expressApp, () => wss!), options);
-  return wss;
+  return new WsServer(server as HttpServer, expressUpgradeRouter(expressApp), options);
 }
 
 /**

@@ -19,12 +19,12 @@ export const kWsServer = Symbol.for('attach-ws.server');
  * socket, so a middleware's `res.status(401).end()` is a real 401 and
  * `next(err)` a real error response.
  */
-export function expressUpgradeRouter(app: ExpressAppLike, server: () => WsServer): UpgradeRouter {
+export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
   return {
     matches: (req) => hasWsRoute(app.router, req),
-    dispatch(req: UpgradeRequest, pending: PendingUpgrade): void {
+    dispatch(req: UpgradeRequest, pending: PendingUpgrade, server: WsServer): void {
       req[kPendingUpgrade] = pending;
-      req[kWsServer] = server();
+      req[kWsServer] = server;
       const socket = pending.socket as Socket;
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
@@ -42,7 +42,7 @@ export function expressUpgradeRouter(app: ExpressAppLike, server: () => WsServer
           return;
         }
         const status = statusOf(err);
-        if (status >= 500) server().reportError(err instanceof Error ? err : new Error(String(err)), undefined);
+        if (status >= 500) server.reportError(err instanceof Error ? err : new Error(String(err)), undefined);
         pending.reject(status, status < 500 && err instanceof Error ? err.message : (STATUS_CODES[status] ?? 'Error'));
       });
     },

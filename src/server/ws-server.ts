@@ -15,7 +15,7 @@ export interface UpgradeRouter {
   /** Cheap pre-check, no middleware run: could an `app.ws` route take this request? */
   matches(req: IncomingMessage): boolean;
   /** Run the request through the app; it ends in `pending.accept(...)` or an HTTP response. */
-  dispatch(req: IncomingMessage, pending: PendingUpgrade): void;
+  dispatch(req: IncomingMessage, pending: PendingUpgrade, server: WsServer): void;
 }
 
 export interface WsServerEvents {
@@ -195,7 +195,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
       writeRejection(socket, err.status, err.message, err.headers);
       return;
     }
-    this.#router.dispatch(req, pending);
+    this.#router.dispatch(req, pending, this);
   };
 
   async #shutdown(code: number, reason: string): Promise<void> {
