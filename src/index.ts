@@ -9,6 +9,9 @@ export type { SendData, SendCallback, SendOptions, WebSocketEvents } from './soc
 export type { BackpressurePolicy } from './socket/options';
 export type { PublishOptions, TopicStats } from './pubsub/topic-hub';
 export type { PubSubAdapter, AdapterHooks } from './pubsub/adapter';
+export type { DeliveryBudgetOptions, DeliveryStats, OverloadEvent } from './pubsub/delivery-budget';
+export { InboundMessageError } from './pubsub/inbound-message';
+export type { InboundErrorCode } from './pubsub/inbound-message';
 export type { PerMessageDeflateOptions } from './codec/permessage-deflate';
 export type { OriginCheck } from './handshake';
 export { ProtocolError, HandshakeError, isProtocolError, isHandshakeError } from './errors';

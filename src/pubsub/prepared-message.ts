@@ -16,10 +16,21 @@ export class PreparedMessage {
   #framesFragmentSize = 0;
   #shared: Map<string, SharedCompression> | null = null;
 
+  /** What one delivery costs the delivery budget: the frame's size, uncompressed. */
+  readonly bytes: number;
+  /**
+   * Write callback for every delivery of this message: releases its bytes
+   * from the delivery budget. Subscribers call it exactly once per delivery.
+   */
+  written: (err?: Error | null) => void = noop;
+
   constructor(
     readonly opcode: number,
     readonly payload: Buffer,
-  ) {}
+  ) {
+    const n = payload.length;
+    this.bytes = n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+  }
 
   /** The uncompressed frames (cached for the common single fragment size). */
   frames(fragmentSize: number): Buffer[] {
@@ -71,3 +82,5 @@ class SharedCompression {
     for (const cb of waiting) cb(err, payload);
   }
 }
+
+function noop(): void {}

@@ -26,13 +26,21 @@
  *   (re)connect the subscriber subscribes to exactly the current local
  *   topics (ioredis's own autoResubscribe would replay the topics of the old
  *   connection and miss changes made while Redis was down).
+ * - Inbound, the subscriber connection is never paused: a stalled reader
+ *   makes Redis drop it (`client-output-buffer-limit pubsub`, 32 MiB by
+ *   default). The server checks each message (maxPayload, UTF-8) and drops
+ *   what does not fit its delivery budget, counted. If Redis drops the
+ *   subscriber anyway, it reconnects like after any outage and counts the
+ *   gap (`gaps`): what was published meanwhile is lost for this node.
  * - Nothing here throws at run time: problems go to the server's `error`
- *   hook and to `onError`.
+ *   hook and to `onError`; a stream of foreign frames is reported at most
+ *   once per 10 s.
  */
 
 import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AdapterHooks, PubSubAdapter } from './adapter';
+import { REPORT_INTERVAL_MS, RateLimitedReport } from './rate-limited-report';
 import { decodeFrame, encodeFrame, isFromNode, NODE_ID_LENGTH } from './redis-frame';
 
 export interface RedisAdapterOptions {
@@ -63,6 +71,14 @@ export interface RedisAdapter extends PubSubAdapter {
   readonly nodeId: string;
   /** Publishes not carried to Redis (unreachable, or over `maxPendingBytes`) since creation. */
   readonly dropped: number;
+  /**
+   * Times the subscriber connection was lost after it had been subscribed
+   * (Redis restarted, the network failed, or Redis dropped a subscriber that
+   * fell behind): each is a gap in which other nodes' messages were lost.
+   */
+  readonly gaps: number;
+  /** Messages on our channels that were not attach-ws frames (ignored). */
+  readonly badFrames: number;
 }
 
 export type RedisAdapterErrorCode =
@@ -159,6 +175,11 @@ class RedisPubSub implements RedisAdapter {
   #pubGeneration = 0;
 
   #dropped = 0;
+  #gaps = 0;
+  #badFrames = 0;
+  #badFrameReport: RateLimitedReport;
+  /** The subscriber connection is up: losing it now opens a gap. */
+  #subscribed = false;
   #dropReported = false;
   #outageReported = false;
   #closed = false;
@@ -171,6 +192,10 @@ class RedisPubSub implements RedisAdapter {
     this.#prefix = options.channelPrefix ?? DEFAULT_PREFIX;
     this.#onError = options.onError;
     this.#maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    this.#badFrameReport = new RateLimitedReport(REPORT_INTERVAL_MS, (suppressed) => {
+      const more = suppressed > 0 ? ` (and ${suppressed} more since the last report)` : '';
+      this.#report(new RedisAdapterError('WS_ERR_REDIS_BAD_FRAME', `ignored a message on Redis channel "${this.#lastBadChannel}" that is not an attach-ws frame${more}`));
+    });
 
     const common: RedisOptions = {
       lazyConnect: true, // connect in attach(): an adapter never attached opens nothing
@@ -195,6 +220,14 @@ class RedisPubSub implements RedisAdapter {
 
   get dropped(): number {
     return this.#dropped;
+  }
+
+  get gaps(): number {
+    return this.#gaps;
+  }
+
+  get badFrames(): number {
+    return this.#badFrames;
   }
 
   attach(hooks: AdapterHooks): void {
@@ -291,12 +324,16 @@ class RedisPubSub implements RedisAdapter {
     this.#report(new RedisAdapterError('WS_ERR_REDIS_DROPPED', `dropping cross-node publishes: ${why} (local delivery is unaffected)`));
   }
 
+  #lastBadChannel = '';
+
   #onMessage(channel: Buffer, message: Buffer): void {
     if (this.#closed || isFromNode(message, this.#id)) return;
     const frame = decodeFrame(message);
     const channelName = channel.toString();
     if (!frame || this.#prefix + frame.topic !== channelName) {
-      this.#report(new RedisAdapterError('WS_ERR_REDIS_BAD_FRAME', `ignored a message on Redis channel "${channelName}" that is not an attach-ws frame`));
+      this.#badFrames++;
+      this.#lastBadChannel = channelName.length > 100 ? `${channelName.slice(0, 100)}…` : channelName;
+      this.#badFrameReport.note();
       return;
     }
     // In flight when we unsubscribed: the topic has no local subscribers any more.
@@ -313,6 +350,10 @@ class RedisPubSub implements RedisAdapter {
       if (role === 'publisher') {
         this.#pubGeneration++; // unacknowledged publishes died with the connection
         this.#inFlightBytes = 0;
+      } else if (this.#subscribed) {
+        // Whatever other nodes publish until we are subscribed again is lost for us.
+        this.#subscribed = false;
+        if (!this.#closed) this.#gaps++;
       }
       if (this.#closed || this.#outageReported) return;
       this.#outageReported = true;
@@ -324,7 +365,10 @@ class RedisPubSub implements RedisAdapter {
     conn.on('ready', () => {
       if (this.#closed) return;
       if (this.#pub.status === 'ready' && this.#sub.status === 'ready') this.#outageReported = false;
-      if (role === 'subscriber') this.#resubscribe();
+      if (role === 'subscriber') {
+        this.#subscribed = true;
+        this.#resubscribe();
+      }
     });
   }
 

@@ -1,6 +1,8 @@
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PubSubAdapter } from './adapter';
+import { DeliveryBudget, type DeliveryBudgetOptions, type DeliveryStats } from './delivery-budget';
+import { inboundProblem, InboundReports } from './inbound-message';
 import { PreparedMessage } from './prepared-message';
 import { kDeliverPrepared, kTopics, type TopicMember } from './topic-member';
 
@@ -19,6 +21,13 @@ export interface TopicStats {
   skipped: number;
 }
 
+export interface TopicHubOptions {
+  /** Messages from other nodes larger than this are dropped (as a client's would be refused). */
+  maxPayload: number;
+  /** The server-wide delivery budget. */
+  deliveryBudget?: DeliveryBudgetOptions;
+}
+
 /**
  * Topics: who is subscribed to what on this node, and delivery of a publish
  * to them, framed once. With an adapter, publishes also travel to the other
@@ -27,16 +36,20 @@ export interface TopicStats {
 export class TopicHub {
   readonly #topics = new Map<string, Set<TopicMember>>();
   readonly #adapter: PubSubAdapter | null;
+  readonly #budget: DeliveryBudget;
+  readonly #maxPayload: number;
+  readonly #inboundReports: InboundReports;
   #published = 0;
   #delivered = 0;
   #skipped = 0;
 
-  constructor(adapter: PubSubAdapter | null, onError: (err: Error) => void) {
+  constructor(adapter: PubSubAdapter | null, onError: (err: Error) => void, options: TopicHubOptions) {
     this.#adapter = adapter;
+    this.#maxPayload = options.maxPayload;
+    this.#budget = new DeliveryBudget(options.deliveryBudget);
+    this.#inboundReports = new InboundReports(onError);
     adapter?.attach({
-      deliver: (topic, data, isBinary) => {
-        this.deliverLocal(topic, data, isBinary, undefined);
-      },
+      deliver: (topic, data, isBinary) => this.#deliverInbound(topic, data, isBinary),
       error: onError,
     });
   }
@@ -62,7 +75,9 @@ export class TopicHub {
     return true;
   }
 
+  /** A connection is gone: leave every topic, and never resume its reading. */
   unsubscribeAll(member: TopicMember): void {
+    this.#budget.forget(member);
     const mine = member[kTopics];
     if (mine === null) return;
     member[kTopics] = null;
@@ -76,6 +91,8 @@ export class TopicHub {
     this.#published++;
     const count = this.deliverLocal(topic, payload, isBinary, options.except);
     this.#adapter?.publish(topic, payload, isBinary);
+    // Past the budget: stop reading from the connection whose message this is.
+    this.#budget.afterPublish(options.except);
     return count;
   }
 
@@ -84,14 +101,41 @@ export class TopicHub {
     const members = this.#topics.get(topic);
     if (members === undefined) return 0;
     const message = new PreparedMessage(isBinary ? Opcode.Binary : Opcode.Text, payload);
+    const budget = this.#budget;
+    const bytes = message.bytes;
+    message.written = budget.releaser(bytes);
     let count = 0;
     for (const member of members) {
       if (member === except) continue;
+      // Charged before the write: a failing write may call back at once.
+      budget.charge(bytes);
       if (member[kDeliverPrepared](message)) count++;
-      else this.#skipped++;
+      else {
+        budget.refund(bytes);
+        this.#skipped++;
+      }
     }
     this.#delivered += count;
     return count;
+  }
+
+  /**
+   * A message from another node: checked like a client's message, and
+   * delivered only if its fan-out fits the budget. Nothing can be paused
+   * here (one Redis connection carries every topic, and stalling it would
+   * make Redis drop us), so what does not fit is dropped and counted.
+   */
+  #deliverInbound(topic: string, data: Buffer, isBinary: boolean): void {
+    const members = this.#topics.get(topic);
+    if (members === undefined) return;
+    const problem = inboundProblem(data, isBinary, this.#maxPayload);
+    const reason = problem ?? (this.#budget.wouldExceed((data.length + 10) * members.size) ? 'budget' : null);
+    if (reason !== null) {
+      this.#budget.dropped(members.size, reason, topic);
+      this.#inboundReports.note(reason, topic);
+      return;
+    }
+    this.deliverLocal(topic, data, isBinary, undefined);
   }
 
   subscriberCount(topic: string): number {
@@ -100,6 +144,10 @@ export class TopicHub {
 
   stats(): TopicStats {
     return { topics: this.#topics.size, published: this.#published, delivered: this.#delivered, skipped: this.#skipped };
+  }
+
+  deliveryStats(): DeliveryStats {
+    return this.#budget.stats();
   }
 
   async close(): Promise<void> {

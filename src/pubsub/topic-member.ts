@@ -4,9 +4,23 @@ import type { PreparedMessage } from './prepared-message';
 export const kDeliverPrepared = Symbol('attach-ws.deliverPrepared');
 /** The set of topics a subscriber is in; owned by the hub, stored on the subscriber. */
 export const kTopics = Symbol('attach-ws.topics');
+/** Stop / start reading from a connection that published past the delivery budget. */
+export const kPausePublisher = Symbol('attach-ws.pausePublisher');
+export const kResumePublisher = Symbol('attach-ws.resumePublisher');
 
-export interface TopicMember {
+export interface TopicMember extends Publisher {
   [kTopics]: Set<string> | null;
-  /** Write the message's shared frame bytes; false when skipped (closed or too far behind). */
+  /**
+   * Write the message's shared frame bytes; false when skipped (closed or too
+   * far behind), and then nothing was written. When it returns true,
+   * `message.written` is called exactly once, when the bytes have left user
+   * space or failed to.
+   */
   [kDeliverPrepared](message: PreparedMessage): boolean;
+}
+
+/** A connection whose reading the delivery budget can pause (TCP then pushes back on its peer). */
+export interface Publisher {
+  [kPausePublisher](): void;
+  [kResumePublisher](): void;
 }

@@ -3,6 +3,7 @@ import { resolveDeflateOptions } from '../codec/deflate-options';
 import type { PerMessageDeflateOptions } from '../codec/permessage-deflate';
 import type { OriginCheck } from '../handshake';
 import type { PubSubAdapter } from '../pubsub/adapter';
+import type { DeliveryBudgetOptions } from '../pubsub/delivery-budget';
 import { defaultSocketOptions, type BackpressurePolicy, type SocketOptions } from '../socket/options';
 
 /** Options for `attachWs(app, server, options)`. Every size and time has a safe default. */
@@ -35,6 +36,22 @@ export interface AttachWsOptions {
   backpressure?: { limit?: number; policy?: BackpressurePolicy };
   /** Carries topics to other processes, e.g. `redisAdapter({ url })` from 'attach-ws/redis'. */
   adapter?: PubSubAdapter;
+  /**
+   * Topic fan-out bytes this server may hold in user space (across all
+   * sockets) before it stops reading from the connections that publish;
+   * they resume at `resumeAt` (default half). Messages from other nodes that
+   * do not fit are dropped and counted. Default: 1/64 of the V8 heap limit,
+   * within 8–64 MiB.
+   */
+  deliveryBudget?: DeliveryBudgetOptions;
+}
+
+/** The delivery budget option, checked. */
+export function resolveDeliveryBudget(option: DeliveryBudgetOptions | undefined): DeliveryBudgetOptions {
+  const limit = positive(option?.limit, 'deliveryBudget.limit');
+  const resumeAt = positive(option?.resumeAt, 'deliveryBudget.resumeAt');
+  if (limit !== undefined && limit === 0) throw new RangeError('attach-ws: deliveryBudget.limit must be positive');
+  return { limit, resumeAt };
 }
 
 /** Options one `app.ws` route may override. */

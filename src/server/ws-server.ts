@@ -4,10 +4,11 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isHandshakeError } from '../errors';
 import { checkOrigin, validateHandshake, type OriginCheck } from '../handshake';
+import { overloadChannel, type DeliveryStats } from '../pubsub/delivery-budget';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
-import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
+import { resolveDeliveryBudget, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
 import { guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
 
 /** How upgrade requests find their handler (the Express layer implements it). */
@@ -28,6 +29,8 @@ export interface WsServerStats {
   clients: number;
   upgrades: { accepted: number; rejected: number; passedOn: number };
   topics: TopicStats;
+  /** Flow control of topic fan-out: queued bytes against the budget, paused publishers, dropped inbound messages. */
+  delivery: DeliveryStats;
 }
 
 /** diagnostics_channel names: subscribe to observe without touching the code. */
@@ -36,6 +39,8 @@ export const channels = {
   close: diagnostics.channel('attach-ws:close'),
   reject: diagnostics.channel('attach-ws:reject'),
   error: diagnostics.channel('attach-ws:error'),
+  /** Flow control: a publisher paused / resumed by the delivery budget, a message from another node dropped. */
+  overload: overloadChannel,
 } as const;
 
 /**
@@ -72,7 +77,10 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
     this.#origins = options.origins;
-    this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined));
+    this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined), {
+      maxPayload: this.settings.socket.maxPayload,
+      deliveryBudget: resolveDeliveryBudget(options.deliveryBudget),
+    });
     const server = this;
     this.#socketHost = {
       topics: this.#hub,
@@ -105,6 +113,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
       clients: this.clients.size,
       upgrades: { accepted: this.#accepted, rejected: this.#rejected, passedOn: this.#passedOn },
       topics: this.#hub.stats(),
+      delivery: this.#hub.deliveryStats(),
     };
   }
 
