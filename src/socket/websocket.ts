@@ -6,8 +6,7 @@ import { encodeFrame, encodeMessage, toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
 import type { ProtocolError } from '../errors';
-import { enterMessage } from '../pubsub/delivery-budget';
-import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics, type TopicMember } from '../pubsub/topic-member';
+import { kDeliverPrepared, kTopics, type TopicMember } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
 import { MessageIterator } from './message-iterator';
@@ -407,24 +406,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     }
     const deflate = this.#deflate;
     if (deflate !== null && message.payload.length >= deflate.threshold) {
-      const entry = this.#enqueue(null, message.payload.length, message.written);
+      const entry = this.#enqueue(null, message.payload.length, undefined);
       message.compressFor(deflate, (err, payload) => this.#compressed(entry, message.opcode, err, payload));
     } else {
       const frames = message.frames(this.#options.fragmentSize);
-      if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, message.written);
-      else this.#write(frames, message.written);
+      if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, undefined);
+      else this.#write(frames, undefined);
     }
     return true;
-  }
-
-  /** @internal The delivery budget: stop reading from this publisher (TCP pushes back on it). */
-  [kPausePublisher](): void {
-    this[kPauseReading](PauseReason.Budget);
-  }
-
-  /** @internal */
-  [kResumePublisher](): void {
-    this[kResumeReading](PauseReason.Budget);
   }
 
   /**
@@ -455,14 +444,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #dispatch(message: string | Buffer, isBinary: boolean): void {
     const iterators = this.#iterators;
     if (iterators !== null) for (let i = 0; i < iterators.length; i++) iterators[i]!.push(message);
-    // Publishes made by the listeners come from this connection (the delivery budget pauses it).
-    const outer = enterMessage(this);
     try {
       this.emit('message', message, isBinary);
     } catch (err) {
       this.#handlerFailed(err);
-    } finally {
-      enterMessage(outer);
     }
   }
 
