@@ -14,6 +14,9 @@ export const kResumeReading = Symbol('attach-ws.resumeReading');
 export const kHeartbeat = Symbol('attach-ws.heartbeat');
 export const kHandlerStarted = Symbol('attach-ws.handlerStarted');
 export const kHandlerSettled = Symbol('attach-ws.handlerSettled');
+export const kHandlerFailed = Symbol('attach-ws.handlerFailed');
+export const kCloseFrameWritten = Symbol('attach-ws.closeFrameWritten');
+export const kCompressionFailed = Symbol('attach-ws.compressionFailed');
 
 /** Why reading from TCP is paused; reading resumes when no reason is left. */
 export const PauseReason = {

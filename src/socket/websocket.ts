@@ -2,19 +2,25 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload } from '../codec/close';
 import { FrameDecoder } from '../codec/decoder';
-import { encodeFrame, encodeMessage, toPayload } from '../codec/encoder';
+import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
 import type { ProtocolError } from '../errors';
 import { kDeliverPrepared, kTopics, type TopicMember } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
-import { MessageIterator } from './message-iterator';
+import { ClosingHandshake } from './closing-handshake';
+import { Inbox } from './inbox';
 import type { SocketOptions } from './options';
+import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
 import { Receiver } from './receiver';
+import { SendPath } from './send-path';
 import {
+  kCloseFrameWritten,
+  kCompressionFailed,
   kDeliver,
   kFail,
+  kHandlerFailed,
   kHandlerSettled,
   kHandlerStarted,
   kHeartbeat,
@@ -24,9 +30,7 @@ import {
   kPeerPong,
   kResumeReading,
   kWebSocket,
-  PauseReason,
 } from './symbols';
-import { corkForTurn, uncorkNow } from './write-batcher';
 
 /** Data a handler may send: text as a string, binary as bytes. */
 export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
@@ -64,22 +68,7 @@ export interface WebSocketInit {
   readonly options: SocketOptions;
 }
 
-interface QueuedSend {
-  /** null while its compression is pending. */
-  frames: Buffer[] | null;
-  bytes: number;
-  cb: SendCallback | undefined;
-  /** Close frames end the socket's output once written. */
-  isClose: boolean;
-}
-
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
 const EMPTY = Buffer.alloc(0);
-/** Frames at least this big are written at once instead of joining the turn's batch. */
-const UNCORKED_WRITE_BYTES = 64 * 1024;
 
 /**
  * One WebSocket connection (what an `app.ws` handler receives).
@@ -87,6 +76,8 @@ const UNCORKED_WRITE_BYTES = 64 * 1024;
  * Events are module-level functions reaching the connection through a
  * symbol on the socket, so a connection holds no closures; timers and
  * buffers are allocated only when needed (closing, holding messages).
+ * Its concerns live in their own files: the send path (`send-path.ts`), the
+ * closing handshake (`closing-handshake.ts`) and the inbox (`inbox.ts`).
  *
  * @example
  * app.ws('/echo', (ws) => {
@@ -101,37 +92,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   readonly #socket: Duplex;
   readonly #decoder: FrameDecoder;
-  readonly #deflate: PerMessageDeflate | null;
   readonly #host: SocketHost;
-  readonly #options: SocketOptions;
   readonly #protocol: string;
   readonly #extensions: string;
+  readonly #deflate: PerMessageDeflate | null;
+  readonly #options: SocketOptions;
+  readonly #send: SendPath;
+  readonly #closing: ClosingHandshake;
+  readonly #inbox: Inbox;
 
   #readyState: number = OPEN;
-  #closeFrameSent = false;
-  /** No frame will be read any more: the peer's close frame arrived, or the connection failed. */
-  #readingDone = false;
-  #closeCode = 1006;
-  #closeReason = '';
-  #closeTimer: NodeJS.Timeout | null = null;
   #pauseReasons = 0;
-  #needDrain = false;
-  #drainArmed = false;
-  /** Unwritten bytes when this turn's first write corked the socket (see #backpressure). */
-  #backlog = 0;
-  #onDrainWrite: (() => void) | null = null;
-  #sendQueue: QueuedSend[] | null = null;
-  #queuedBytes = 0;
-
-  // Messages that arrive before the handler listens are held (bounded).
-  #holding = true;
-  /** Listeners added before the handler runs (a wss 'connection' listener) do not end holding. */
-  #handlerStarted = false;
-  #held: Array<string | Buffer> | null = null;
-  #heldBinary: boolean[] | null = null;
-  #heldBytes = 0;
-  #flushScheduled = false;
-  #iterators: MessageIterator[] | null = null;
 
   // Heartbeat: anything received proves the peer alive.
   #sawTraffic = true;
@@ -145,10 +116,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     super();
     this.#socket = socket;
     this.#host = host;
-    this.#options = init.options;
     this.#protocol = init.protocol;
     this.#extensions = init.extensions;
     this.#deflate = init.deflate;
+    this.#options = init.options;
+    this.#send = new SendPath(socket, this, init.deflate, init.options);
+    this.#closing = new ClosingHandshake(socket, this.#send, this, init.options.closeTimeoutMs);
+    this.#inbox = new Inbox(this, init.options);
     this.#decoder = new FrameDecoder(new Receiver(this, init.deflate), {
       maxPayload: init.options.maxPayload,
       expectMasked: true,
@@ -160,7 +134,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     socket.on('close', socketOnClose);
     socket.on('drain', socketOnDrain);
     socket.on('error', socketOnError);
-    (this as EventEmitter).on('newListener', onNewListener);
     if (head.length > 0) this.#decoder.push(head);
   }
 
@@ -181,7 +154,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** Bytes accepted by `send()` and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.#socket.writableLength + this.#queuedBytes;
+    return this.#send.bufferedAmount;
   }
 
   /** The topics this connection is subscribed to. */
@@ -204,16 +177,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     const payload = toPayload(data);
     const binary = options?.binary ?? typeof data !== 'string';
     const opcode = binary ? Opcode.Binary : Opcode.Text;
-    const deflate = this.#deflate;
-    if (deflate !== null && options?.compress !== false && payload.length >= deflate.threshold) {
-      const entry = this.#enqueue(null, payload.length, cb);
-      deflate.compress(payload, (err, compressed) => this.#compressed(entry, opcode, err, compressed));
-    } else if (this.#sendQueue !== null) {
-      this.#enqueue(this.#frames(opcode, payload, false), payload.length, cb);
-    } else {
-      this.#write(this.#frames(opcode, payload, false), cb);
-    }
-    return this.#underHighWaterMark();
+    return this.#send.sendMessage(opcode, payload, options?.compress !== false, cb);
   }
 
   /** Send a ping (payload up to 125 bytes); the peer's `pong` event answers. */
@@ -262,82 +226,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** `for await (const msg of ws)`: messages in order, ends on close, tied to TCP backpressure. */
   [Symbol.asyncIterator](): AsyncIterableIterator<string | Buffer> {
-    const it = new MessageIterator(this, this.#options.maxHeldBytes, (done) => this.#removeIterator(done));
-    (this.#iterators ??= []).push(it);
-    if (this.#holding) {
-      if (this.#handlerStarted) this.#scheduleFlush();
-    } else if (this.#readyState === CLOSED) it.end();
-    return it;
-  }
-
-  // ---- sending -------------------------------------------------------------
-
-  #frames(opcode: number, payload: Buffer, rsv1: boolean): Buffer[] {
-    const fragmentSize = this.#options.fragmentSize;
-    return fragmentSize > 0 && payload.length > fragmentSize
-      ? encodeMessage(opcode, payload, { fragmentSize, rsv1 })
-      : encodeFrame(opcode, payload, { rsv1 });
-  }
-
-  #write(frames: Buffer[], cb: SendCallback | undefined): void {
-    const socket = this.#socket;
-    if (socket.writableCorked === 0) this.#backlog = socket.writableLength;
-    const last = frames.length - 1;
-    if (frames[last]!.length >= UNCORKED_WRITE_BYTES) {
-      // A large frame gains nothing from waiting for the turn's batch: send it
-      // now (after what is already batched, to keep order) to keep the pipe full.
-      uncorkNow(socket);
-      socket.cork(); // header and payload still leave in one writev
-      for (let i = 0; i < last; i++) socket.write(frames[i]);
-      socket.write(frames[last], cb);
-      socket.uncork();
-      return;
-    }
-    corkForTurn(socket);
-    for (let i = 0; i < last; i++) socket.write(frames[i]);
-    socket.write(frames[last], cb);
-  }
-
-  #enqueue(frames: Buffer[] | null, bytes: number, cb: SendCallback | undefined, isClose = false): QueuedSend {
-    const entry: QueuedSend = { frames, bytes, cb, isClose };
-    (this.#sendQueue ??= []).push(entry);
-    this.#queuedBytes += bytes;
-    return entry;
-  }
-
-  #compressed(entry: QueuedSend, opcode: number, err: Error | null, payload: Buffer | undefined): void {
-    // Closed meanwhile (deflate.close() fails pending work): socketClosed() already failed every queued send.
-    if (this.#readyState === CLOSED) return;
-    if (err || payload === undefined) {
-      // The queue stays blocked behind this entry; the connection is failing anyway.
-      const error = err ?? new Error('compression failed');
-      this.#host.reportError(error, this);
-      const cb = entry.cb;
-      entry.cb = undefined; // socketClosed() fails the rest of the queue, not this one again
-      cb?.(error);
-      this.terminate();
-      return;
-    }
-    entry.frames = this.#frames(opcode, payload, true);
-    this.#flushQueue();
-  }
-
-  /** Write the queue's ready prefix, in order; later entries wait for earlier compressions. */
-  #flushQueue(): void {
-    const queue = this.#sendQueue;
-    if (queue === null) return;
-    let i = 0;
-    for (; i < queue.length; i++) {
-      const entry = queue[i]!;
-      if (entry.frames === null) break;
-      this.#queuedBytes -= entry.bytes;
-      if (this.#socket.destroyed) entry.cb?.(new Error('WebSocket is closed'));
-      else this.#write(entry.frames, entry.cb);
-      if (entry.isClose) this.#afterCloseFrameWritten();
-    }
-    queue.splice(0, i);
-    if (queue.length === 0) this.#sendQueue = null;
-    if (this.#needDrain) this.#armDrain();
+    return this.#inbox.iterator(this.#readyState === CLOSED);
   }
 
   #sendControl(opcode: number, data: SendData, cb: SendCallback | undefined): void {
@@ -347,8 +236,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     }
     const payload = toPayload(data);
     if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
-    // Control frames may go between messages (§5.4), so they need not wait for compression.
-    this.#write(encodeFrame(opcode, payload), cb);
+    this.#send.sendControl(opcode, payload, cb);
   }
 
   #rejectSend(cb: SendCallback | undefined): false {
@@ -356,43 +244,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     return false;
   }
 
-  #underHighWaterMark(): boolean {
-    if (this.bufferedAmount < this.#options.highWaterMark) return true;
-    this.#needDrain = true;
-    this.#armDrain();
-    return false;
-  }
-
-  /**
-   * Make sure `notifyDrain` runs once what is buffered now is written. The
-   * socket's own 'drain' only comes after its buffer passed the stream's
-   * high-water mark (16 KiB), which ours may be below, so otherwise an empty
-   * write's callback (called after every earlier write) is the signal.
-   * A queue waiting on compression arms again when it is flushed.
-   */
-  #armDrain(): void {
-    const socket = this.#socket;
-    if (this.#drainArmed || socket.writableNeedDrain || socket.destroyed) return;
-    if (socket.writableLength === 0) {
-      if (this.#sendQueue === null) process.nextTick(socketOnDrain.bind(socket));
-      return;
-    }
-    this.#drainArmed = true;
-    socket.write(EMPTY, (this.#onDrainWrite ??= () => {
-      this.#drainArmed = false;
-      this.notifyDrain();
-    }));
-  }
-
   /** @internal The socket drained: tell a sender that was told to wait. */
   notifyDrain(): void {
-    if (!this.#needDrain || this.#readyState !== OPEN) return;
-    if (this.bufferedAmount >= this.#options.highWaterMark) {
-      this.#armDrain();
-      return;
-    }
-    this.#needDrain = false;
-    this.#emitSafely('drain');
+    if (this.#readyState !== OPEN) return;
+    if (this.#send.drained()) this.#emitSafely('drain');
+  }
+
+  /** @internal A message could not be compressed: the connection cannot go on. */
+  [kCompressionFailed](error: Error, cb: SendCallback | undefined): void {
+    this.#host.reportError(error, this);
+    cb?.(error);
+    this.terminate();
   }
 
   // ---- topics ---------------------------------------------------------------
@@ -400,61 +262,25 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   /** @internal A topic publish: the frame was encoded once for every subscriber. */
   [kDeliverPrepared](message: PreparedMessage): boolean {
     if (this.#readyState !== OPEN) return false;
-    if (this.#backpressure() > this.#options.maxBackpressure) {
+    if (this.#send.backpressure() > this.#options.maxBackpressure) {
       if (this.#options.backpressurePolicy === 'close') this.close(1008, 'subscriber too slow');
       return false;
     }
-    const deflate = this.#deflate;
-    if (deflate !== null && message.payload.length >= deflate.threshold) {
-      const entry = this.#enqueue(null, message.payload.length, undefined);
-      message.compressFor(deflate, (err, payload) => this.#compressed(entry, message.opcode, err, payload));
-    } else {
-      const frames = message.frames(this.#options.fragmentSize);
-      if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, undefined);
-      else this.#write(frames, undefined);
-    }
+    this.#send.sendPrepared(message);
     return true;
-  }
-
-  /**
-   * Bytes the peer has not taken: what was still unwritten when this turn's
-   * writes began (they are corked and leave together at the end of the turn,
-   * so a burst of publishes to a fast reader does not count as slow), plus
-   * messages waiting for compression.
-   */
-  #backpressure(): number {
-    const socket = this.#socket;
-    return (socket.writableCorked > 0 ? this.#backlog : socket.writableLength) + this.#queuedBytes;
   }
 
   // ---- receiving (called by the Receiver) -----------------------------------
 
   /** @internal */
   [kDeliver](message: string | Buffer, isBinary: boolean): void {
-    if (this.#holding) {
-      (this.#held ??= []).push(message);
-      (this.#heldBinary ??= []).push(isBinary);
-      this.#heldBytes += message.length;
-      if (this.#heldBytes > this.#options.maxHeldBytes) this[kPauseReading](PauseReason.Held);
-      return;
-    }
-    this.#dispatch(message, isBinary);
-  }
-
-  #dispatch(message: string | Buffer, isBinary: boolean): void {
-    const iterators = this.#iterators;
-    if (iterators !== null) for (let i = 0; i < iterators.length; i++) iterators[i]!.push(message);
-    try {
-      this.emit('message', message, isBinary);
-    } catch (err) {
-      this.#handlerFailed(err);
-    }
+    this.#inbox.deliver(message, isBinary);
   }
 
   /** @internal */
   [kPeerPing](data: Buffer): void {
     // §5.5.2: answer with a pong carrying the same application data, unless closing.
-    if (this.#readyState === OPEN) this.#write(encodeFrame(Opcode.Pong, data), undefined);
+    if (this.#readyState === OPEN) this.#send.sendControl(Opcode.Pong, data, undefined);
     this.#emitSafely('ping', data);
   }
 
@@ -465,19 +291,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** @internal The peer's close frame (§7.1.5). */
   [kPeerClose](code: number, reason: string): void {
-    this.#readingDone = true;
-    this.#closeCode = code;
-    this.#closeReason = reason;
     // Nothing after a close frame is read (§5.5.1).
     this.#decoder.pause();
-    if (!this.#closeFrameSent) {
-      // §5.5.1: echo the status code received; no code received → empty body.
-      this.#sendCloseFrame(code === 1005 ? EMPTY : encodeClosePayload(code));
-    } else if (this.#sendQueue === null) {
-      // We started the handshake and it is now complete: the server ends TCP first (§7.1.1).
-      // (With a queue, our close frame is still waiting; writing it ends TCP.)
-      this.#socket.end();
-    }
+    const answer = this.#closing.peerClosed(code, reason);
+    if (answer !== null) this.#sendCloseFrame(answer);
   }
 
   /** @internal Fail the WebSocket connection (§7.1.7) with the error's close code. */
@@ -485,14 +302,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     if (this.#readyState === CLOSED) return;
     this.#decoder.pause();
     this.#emitSafely('error', err);
-    if (this.#closeFrameSent) {
-      this.#socket.destroy();
-      return;
-    }
-    this.#closeCode = err.closeCode;
-    this.#closeReason = '';
-    this.#readingDone = true; // end TCP once our close frame is out
-    this.#sendCloseFrame(encodeClosePayload(err.closeCode, truncateReason(err.message)));
+    const payload = this.#closing.failed(err);
+    if (payload !== null) this.#sendCloseFrame(payload);
   }
 
   /** @internal */
@@ -508,7 +319,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   [kResumeReading](reason: number): void {
     if ((this.#pauseReasons & reason) === 0) return;
     this.#pauseReasons &= ~reason;
-    if (this.#pauseReasons !== 0 || this.#readingDone) return;
+    if (this.#pauseReasons !== 0 || this.#closing.readingDone) return;
     this.#socket.resume();
     this.#decoder.resume();
   }
@@ -517,7 +328,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   received(chunk: Buffer): void {
     this.#sawTraffic = true;
     this.#awaitingPong = false;
-    if (this.#readingDone) return;
+    if (this.#closing.readingDone) return;
     this.#decoder.push(chunk);
   }
 
@@ -543,14 +354,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
       return;
     }
     this.#awaitingPong = true;
-    this.#write(encodeFrame(Opcode.Ping, EMPTY), undefined);
+    this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
   }
 
   // ---- handler lifecycle ---------------------------------------------------
 
   /** @internal The route's handler is about to be called. */
   [kHandlerStarted](): void {
-    this.#handlerStarted = true;
+    this.#inbox.handlerStarted();
   }
 
   /**
@@ -558,101 +369,45 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
    * it are delivered to whatever listens now; if nothing does, holding ends.
    */
   [kHandlerSettled](err?: unknown): void {
-    if (err !== undefined) this.#handlerFailed(err);
-    if (this.#holding) this.#scheduleFlush();
+    if (err !== undefined) this[kHandlerFailed](err);
+    this.#inbox.handlerSettled();
   }
 
-  #handlerFailed(err: unknown): void {
+  /** @internal A handler or listener threw: report it and close with 1011. */
+  [kHandlerFailed](err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
     this.#host.reportError(error, this);
     if (this.#readyState === OPEN) this.close(1011, 'internal error');
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // A microtask: the rest of the handler's synchronous code runs first.
-    queueMicrotask(() => this.#flushHeld());
-  }
-
-  #flushHeld(): void {
-    this.#holding = false;
-    (this as EventEmitter).off('newListener', onNewListener);
-    const held = this.#held;
-    const heldBinary = this.#heldBinary;
-    this.#held = null;
-    this.#heldBinary = null;
-    this.#heldBytes = 0;
-    if (held !== null && heldBinary !== null) {
-      for (let i = 0; i < held.length; i++) this.#dispatch(held[i]!, heldBinary[i]!);
-    }
-    this[kResumeReading](PauseReason.Held);
-    // Closed while holding: iterators started late end after the held messages.
-    if (this.#readyState === CLOSED) this.#endIterators();
-  }
-
   /** @internal A 'message' listener is being added. */
   listenerAdded(): void {
-    if (this.#holding && this.#handlerStarted) this.#scheduleFlush();
-  }
-
-  #removeIterator(it: MessageIterator): void {
-    const iterators = this.#iterators;
-    if (iterators === null) return;
-    const i = iterators.indexOf(it);
-    if (i !== -1) iterators.splice(i, 1);
-    if (iterators.length === 0) this.#iterators = null;
+    this.#inbox.listenerAdded();
   }
 
   // ---- closing ---------------------------------------------------------------
 
   #sendCloseFrame(payload: Buffer): void {
     this.#readyState = CLOSING;
-    this.#closeFrameSent = true;
-    const frames = encodeFrame(Opcode.Close, payload);
-    if (this.#sendQueue !== null) {
-      this.#enqueue(frames, 0, undefined, true);
-    } else {
-      this.#write(frames, undefined);
-      this.#afterCloseFrameWritten();
-    }
-    this.#closeTimer = setTimeout(closeTimedOut, this.#options.closeTimeoutMs, this);
-    this.#closeTimer.unref();
+    this.#closing.sendFrame(payload);
   }
 
-  #afterCloseFrameWritten(): void {
-    // Both close frames exchanged (or the connection failed): end TCP; the
-    // server closes first (§7.1.1). Otherwise wait for the peer's close frame.
-    if (this.#readingDone) this.#socket.end();
+  /** @internal Our close frame was handed to the socket. */
+  [kCloseFrameWritten](): void {
+    this.#closing.frameWritten();
   }
 
   /** @internal The TCP connection is gone. */
   socketClosed(): void {
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
-    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
-    this.#closeTimer = null;
+    this.#closing.socketClosed();
     this.#deflate?.close();
-    const queue = this.#sendQueue;
-    this.#sendQueue = null;
-    this.#queuedBytes = 0;
-    if (queue !== null) for (const entry of queue) entry.cb?.(new Error('WebSocket closed before the message was sent'));
+    this.#send.closed();
     this.#host.topics.unsubscribeAll(this);
     this.#host.connectionClosed(this);
-    // A handler still awaiting keeps its held messages even now: a 'message'
-    // listener or `for await` that comes later gets them (after 'close', which
-    // must not wait, or a handler awaiting 'close' would wait for itself).
-    this.#emitClose();
-  }
-
-  #emitClose(): void {
-    if (!this.#holding) this.#endIterators();
-    this.#emitSafely('close', this.#closeCode, this.#closeReason);
-  }
-
-  #endIterators(): void {
-    const iterators = this.#iterators;
-    if (iterators !== null) for (const it of [...iterators]) it.end();
+    this.#inbox.connectionClosed();
+    this.#emitSafely('close', this.#closing.code, this.#closing.reason);
   }
 
   #emitSafely<E extends keyof WebSocketEvents>(event: E, ...args: WebSocketEvents[E]): void {
@@ -660,7 +415,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     try {
       (this.emit as (e: E, ...a: WebSocketEvents[E]) => boolean)(event, ...args);
     } catch (err) {
-      this.#handlerFailed(err);
+      this[kHandlerFailed](err);
     }
   }
 }
@@ -690,17 +445,4 @@ function socketOnDrain(this: Duplex): void {
 function socketOnError(this: Duplex): void {
   // ECONNRESET and friends: the 'close' event follows and reports 1006.
   this.destroy();
-}
-
-function onNewListener(this: WebSocket, event: string | symbol): void {
-  if (event === 'message') this.listenerAdded();
-}
-
-function closeTimedOut(ws: WebSocket): void {
-  ws.terminate();
-}
-
-function truncateReason(message: string): string {
-  // A close reason is at most 123 bytes (§5.5); error messages are ASCII.
-  return message.length > 123 ? message.slice(0, 123) : message;
 }
