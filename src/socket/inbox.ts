@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { enterMessage } from '../pubsub/delivery-budget';
 import { MessageIterator } from './message-iterator';
 import type { SocketOptions } from './options';
 import { CLOSED } from './ready-state';
@@ -86,10 +87,14 @@ export class Inbox {
   #dispatch(message: Message, isBinary: boolean): void {
     const iterators = this.#iterators;
     if (iterators !== null) for (let i = 0; i < iterators.length; i++) iterators[i]!.push(message);
+    // Publishes made by the listeners come from this connection: the delivery budget pauses it.
+    const outer = enterMessage(this.#ws);
     try {
       this.#ws.emit('message', message, isBinary);
     } catch (err) {
       this.#ws[kHandlerFailed](err);
+    } finally {
+      enterMessage(outer);
     }
   }
 

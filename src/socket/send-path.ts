@@ -75,12 +75,13 @@ export class SendPath {
   sendPrepared(message: PreparedMessage): void {
     const deflate = this.#deflate;
     if (deflate !== null && message.payload.length >= deflate.threshold) {
-      const entry = this.#enqueue(null, message.payload.length, undefined);
+      // message.written releases the delivery budget's charge once the bytes are out (or failed).
+      const entry = this.#enqueue(null, message.payload.length, message.written);
       message.compressFor(deflate, (err, payload) => this.#compressed(entry, message.opcode, err, payload));
     } else {
       const frames = message.frames(this.#options.fragmentSize);
-      if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, undefined);
-      else this.#write(frames, undefined);
+      if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, message.written);
+      else this.#write(frames, message.written);
     }
   }
 

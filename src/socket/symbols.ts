@@ -26,4 +26,6 @@ export const PauseReason = {
   Iterator: 2,
   /** A compressed message is being inflated (keeps messages in order). */
   Inflate: 4,
+  /** This connection published past the server's delivery budget (TCP pushes back on it). */
+  Budget: 8,
 } as const;

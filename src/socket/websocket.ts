@@ -6,7 +6,7 @@ import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
 import type { ProtocolError } from '../errors';
-import { kDeliverPrepared, kTopics, type TopicMember } from '../pubsub/topic-member';
+import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics, type TopicMember } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
 import { ClosingHandshake } from './closing-handshake';
@@ -30,6 +30,7 @@ import {
   kPeerPong,
   kResumeReading,
   kWebSocket,
+  PauseReason,
 } from './symbols';
 
 /** Data a handler may send: text as a string, binary as bytes. */
@@ -268,6 +269,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     }
     this.#send.sendPrepared(message);
     return true;
+  }
+
+  /** @internal The delivery budget: stop reading from this publisher (TCP pushes back on its peer). */
+  [kPausePublisher](): void {
+    this[kPauseReading](PauseReason.Budget);
+  }
+
+  /** @internal */
+  [kResumePublisher](): void {
+    this[kResumeReading](PauseReason.Budget);
   }
 
   // ---- receiving (called by the Receiver) -----------------------------------
