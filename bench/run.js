@@ -25,7 +25,7 @@ const opt = (name) => {
   return a ? a.slice(name.length + 3) : undefined;
 };
 if (flag('help') || flag('h')) {
-  console.log('usage: npm run bench -- [--quick] [--only=small,large,handshake,idle,broadcast,deflate]\n' +
+  console.log('usage: npm run bench -- [--quick] [--only=small,large,handshake,idle,broadcast,deflate,overload]\n' +
     '                      [--servers=attach,ws,ws-bufferutil,express-ws,raw] [--rounds=N] [--idle-conns=N]\n' +
     '                      [--quiet-wait=S] [--retries=N] [--disturb-budget=S] [--nice=-10]');
   process.exit(0);
@@ -103,7 +103,15 @@ const SCENARIOS = {
   },
 };
 
-const only = opt('only') ? opt('only').split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(SCENARIOS);
+let only = opt('only') ? opt('only').split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(SCENARIOS);
+// `overload` (bench/overload.js) has its own harness: attach-ws alone, one or
+// two nodes through Redis, offered load stepped past capacity. Opt-in only.
+if (only.includes('overload')) {
+  const rest = only.filter((s) => s !== 'overload');
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'overload.js'), ...argv.filter((a) => !a.startsWith('--only='))], { stdio: 'inherit' });
+  if (rest.length === 0) process.exit(r.status === null ? 1 : r.status);
+  only = rest;
+}
 for (const s of only) if (!SCENARIOS[s]) die(`unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
 let servers = opt('servers') ? opt('servers').split(',').map((s) => s.trim()).filter(Boolean) : ALL_SERVERS.slice();
 for (const s of servers) if (!ALL_SERVERS.includes(s)) die(`unknown server "${s}" (known: ${ALL_SERVERS.join(', ')})`);

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+'use strict';
+// One attach-ws node of the overload benchmark (bench/overload.js), in its own
+// process: /sub subscribes to the topic 'all', /pub publishes every message it
+// receives to it. With REDIS_URL it shares the topic with the other nodes
+// through the Redis adapter. DELIVERY_BUDGET (bytes) overrides the default.
+// IPC: {cmd:'stats'} → {stats: wss.stats(), rss, adapter: {dropped, gaps}}.
+
+const http = require('node:http');
+const path = require('node:path');
+
+const dist = path.join(__dirname, '..', 'dist');
+const express = require('express');
+const { attachWs } = require(dist);
+
+const options = {};
+let adapter;
+if (process.env.REDIS_URL) {
+  const { redisAdapter } = require(path.join(dist, 'pubsub', 'redis-adapter'));
+  adapter = redisAdapter({ url: process.env.REDIS_URL });
+  options.adapter = adapter;
+}
+if (process.env.DELIVERY_BUDGET) options.deliveryBudget = { limit: Number(process.env.DELIVERY_BUDGET) };
+
+const app = express();
+const server = http.createServer(app);
+const wss = attachWs(app, server, options);
+let errors = 0;
+wss.on('error', () => { errors++; }); // counted; the bench prints them
+app.ws('/sub', (ws) => { ws.subscribe('all'); });
+app.ws('/pub', (ws) => { ws.on('message', (data) => { wss.publish('all', data); }); });
+
+process.on('message', (m) => {
+  if (m && m.cmd === 'stats') {
+    process.send({
+      stats: wss.stats(),
+      rss: process.memoryUsage.rss(),
+      errors,
+      adapter: adapter ? { dropped: adapter.dropped, gaps: adapter.gaps } : null,
+    });
+  }
+});
+process.on('disconnect', () => process.exit(0)); // parent gone: never linger
+
+server.listen(0, '127.0.0.1', () => {
+  process.send({ ready: { port: server.address().port, pid: process.pid, budget: wss.stats().delivery.budget } });
+});
