@@ -54,7 +54,7 @@ describeRedis('messages from other nodes through Redis', () => {
     const received: Array<{ data: Buffer; isBinary: boolean }> = [];
     client.on('message', (data: Buffer, isBinary: boolean) => received.push({ data, isBinary }));
     // Barrier: until a probe arrives, the node may not be subscribed in Redis yet.
-    for (let i = 0; received.length === 0; i++) {
+    for (let i = 0; received.length === 0 && i < 500; i++) {
       await publishRaw('t', Buffer.from(`probe ${i}`), false);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -108,7 +108,7 @@ describeRedis('messages from other nodes through Redis', () => {
       await admin.config('SET', 'client-output-buffer-limit', 'pubsub 33554432 8388608 60');
       // The adapter reconnected and subscribed again: a message published now arrives.
       const before = received.length;
-      for (let i = 0; received.length === before; i++) {
+      for (let i = 0; received.length === before && i < 250; i++) {
         await publishRaw('t', Buffer.from(`again ${i}`), false);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -125,6 +125,11 @@ function notProbes(received: Array<{ data: Buffer }>): string[] {
   return received.map((m) => m.data.toString()).filter((text) => !text.startsWith('probe '));
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+/** Polls `condition`; gives up (the test fails) after `ms`, so a failing test never leaves a loop behind. */
+async function until(condition: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${condition.toString()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

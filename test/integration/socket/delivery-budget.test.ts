@@ -30,8 +30,13 @@ function record(client: WsClient): number[] {
   return seqs;
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+/** Polls `condition`; gives up (the test fails) after `ms`, so a failing test never leaves a loop behind. */
+async function until(condition: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${condition.toString()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 test('a publisher flooding a topic with slow subscribers is paused, queued bytes stay within the budget, and every subscriber gets every message in order', async () => {
