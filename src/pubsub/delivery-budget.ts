@@ -29,6 +29,12 @@ export interface DeliveryBudgetOptions {
   limit?: number;
   /** Paused publishers resume once queued bytes fall to this. Default `limit / 2`. */
   resumeAt?: number;
+  /**
+   * Publishers paused this long without the queue draining to `resumeAt`:
+   * the bytes are held by subscribers that stopped reading, and the ones with
+   * the largest backlogs are terminated until the rest would fit. Default 5 s.
+   */
+  stallTimeoutMs?: number;
 }
 
 export interface DeliveryStats {
@@ -46,6 +52,8 @@ export interface DeliveryStats {
   droppedMessages: number;
   /** Deliveries those dropped messages would have made on this node. */
   droppedDeliveries: number;
+  /** Subscribers terminated because their unread backlog kept publishers paused for `stallTimeoutMs`. */
+  evictedSubscribers: number;
 }
 
 /** What `attach-ws:overload` subscribers receive. */
@@ -94,6 +102,10 @@ export function enterMessage(publisher: Publisher | null): Publisher | null {
 export class DeliveryBudget {
   readonly limit: number;
   readonly resumeAt: number;
+  readonly stallTimeoutMs: number;
+  readonly #onStall: () => number;
+  #stallTimer: NodeJS.Timeout | null = null;
+  #evicted = 0;
   #queued = 0;
   #peak = 0;
   #paused = new Set<Publisher>();
@@ -102,9 +114,12 @@ export class DeliveryBudget {
   #droppedDeliveries = 0;
   #resumeScheduled = false;
 
-  constructor(options: DeliveryBudgetOptions = {}) {
+  /** `onStall` evicts the subscribers holding the queue up; it returns how many. */
+  constructor(options: DeliveryBudgetOptions = {}, onStall: () => number = () => 0) {
     this.limit = options.limit ?? defaultDeliveryBudget();
     this.resumeAt = Math.min(options.resumeAt ?? Math.floor(this.limit / 2), this.limit);
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 5_000;
+    this.#onStall = onStall;
   }
 
   get queued(): number {
@@ -140,6 +155,7 @@ export class DeliveryBudget {
     if (publisher === null || this.#paused.has(publisher)) return;
     this.#paused.add(publisher);
     this.#pauses++;
+    this.#armStallTimer();
     publisher[kPausePublisher]();
     if (overloadChannel.hasSubscribers) this.#publishEvent('pause');
   }
@@ -170,8 +186,31 @@ export class DeliveryBudget {
       pauses: this.#pauses,
       droppedMessages: this.#droppedMessages,
       droppedDeliveries: this.#droppedDeliveries,
+      evictedSubscribers: this.#evicted,
     };
   }
+
+  /**
+   * A pause that lasts: the queue is not draining, so what is queued belongs
+   * to subscribers that stopped reading (a slow but reading one drains, and
+   * the pause ends). They would keep every publisher paused until the
+   * heartbeat drops them; instead the largest backlogs are terminated, which
+   * releases their bytes. In a true overload every pause is short (the queue
+   * drains to `resumeAt` in a fraction of a second) and this never fires.
+   */
+  #armStallTimer(): void {
+    if (this.#stallTimer !== null) return;
+    this.#stallTimer = setTimeout(this.#stalled, this.stallTimeoutMs);
+    this.#stallTimer.unref();
+  }
+
+  readonly #stalled = (): void => {
+    this.#stallTimer = null;
+    if (this.#paused.size === 0 || this.#queued <= this.resumeAt) return;
+    this.#evicted += this.#onStall();
+    // Still over (nothing to evict, or not enough): look again after another interval.
+    if (this.#paused.size > 0) this.#armStallTimer();
+  };
 
   #release(bytes: number): void {
     this.#queued -= bytes;
@@ -188,6 +227,8 @@ export class DeliveryBudget {
     if (this.#queued > this.resumeAt) return; // refilled meanwhile; a later release schedules again
     const paused = [...this.#paused];
     this.#paused.clear();
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
     if (overloadChannel.hasSubscribers) this.#publishEvent('resume');
     // A resumed publisher may publish at once and pause again: that is the flow control working.
     for (const publisher of paused) publisher[kResumePublisher]();

@@ -46,7 +46,7 @@ export class TopicHub {
   constructor(adapter: PubSubAdapter | null, onError: (err: Error) => void, options: TopicHubOptions) {
     this.#adapter = adapter;
     this.#maxPayload = options.maxPayload;
-    this.#budget = new DeliveryBudget(options.deliveryBudget);
+    this.#budget = new DeliveryBudget(options.deliveryBudget, () => this.#evictStalled());
     this.#inboundReports = new InboundReports(onError);
     adapter?.attach({
       deliver: (topic, data, isBinary) => this.#deliverInbound(topic, data, isBinary),
@@ -136,6 +136,26 @@ export class TopicHub {
       return;
     }
     this.deliverLocal(topic, data, isBinary, undefined);
+  }
+
+  /**
+   * The delivery budget stayed paused: terminate the subscribers with the
+   * largest unread backlogs until the rest would fit under `resumeAt`.
+   * Terminating releases their queued bytes at once (their writes fail).
+   */
+  #evictStalled(): number {
+    const all = new Set<TopicMember>();
+    for (const members of this.#topics.values()) for (const member of members) all.add(member);
+    const behind = [...all].filter((m) => m.bufferedAmount > 0).sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+    let excess = this.#budget.queued - this.#budget.resumeAt;
+    let evicted = 0;
+    for (const member of behind) {
+      if (excess <= 0) break;
+      excess -= member.bufferedAmount;
+      member.terminate();
+      evicted++;
+    }
+    return evicted;
   }
 
   subscriberCount(topic: string): number {

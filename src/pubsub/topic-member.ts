@@ -17,6 +17,10 @@ export interface TopicMember extends Publisher {
    * space or failed to.
    */
   [kDeliverPrepared](message: PreparedMessage): boolean;
+  /** Bytes accepted for this subscriber and not yet passed to the kernel. */
+  readonly bufferedAmount: number;
+  /** Drop the connection now (a subscriber whose unread backlog stalls the delivery budget). */
+  terminate(): void;
 }
 
 /** A connection whose reading the delivery budget can pause (TCP then pushes back on its peer). */

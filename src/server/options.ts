@@ -50,8 +50,9 @@ export interface AttachWsOptions {
 export function resolveDeliveryBudget(option: DeliveryBudgetOptions | undefined): DeliveryBudgetOptions {
   const limit = positive(option?.limit, 'deliveryBudget.limit');
   const resumeAt = positive(option?.resumeAt, 'deliveryBudget.resumeAt');
+  const stallTimeoutMs = positive(option?.stallTimeoutMs, 'deliveryBudget.stallTimeoutMs');
   if (limit !== undefined && limit === 0) throw new RangeError('attach-ws: deliveryBudget.limit must be positive');
-  return { limit, resumeAt };
+  return { limit, resumeAt, stallTimeoutMs };
 }
 
 /** Options one `app.ws` route may override. */

@@ -122,3 +122,35 @@ test('below the budget nothing is paused and nothing is queued once written', as
   expect(delivery.peakQueuedBytes).toBeGreaterThan(0);
   expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i));
 });
+
+test('a subscriber that never reads is terminated once it keeps publishers paused for stallTimeoutMs, and the others get every message', async () => {
+  const running = await apps.start(
+    (app, wss) => {
+      app.ws('/pub', (ws) => {
+        ws.on('message', (data) => {
+          wss.publish('t', data);
+        });
+      });
+      app.ws('/sub', (ws) => {
+        ws.subscribe('t');
+      });
+    },
+    { deliveryBudget: { limit: BUDGET, stallTimeoutMs: 200 }, backpressure: { limit: 64 * 1024 * 1024 } },
+  );
+  const keepsUp = await openClient(`${running.url}/sub`);
+  const stalled = await openClient(`${running.url}/sub`);
+  const publisher = await openClient(`${running.url}/pub`);
+  apps.track(() => [keepsUp, stalled, publisher].forEach((c) => c.terminate()));
+  await until(() => running.wss.subscriberCount('t') === 2);
+  const seqs = record(keepsUp);
+
+  stalled.pause(); // never resumed
+  for (let seq = 0; seq < MESSAGES; seq++) publisher.send(message(seq));
+  // Terminated (its backlog could not be sent anyway): the server forgets it.
+  await until(() => running.wss.subscriberCount('t') === 1);
+  await until(() => seqs.length === MESSAGES);
+  expect(seqs).toEqual(Array.from({ length: MESSAGES }, (_, i) => i));
+  const delivery = running.wss.stats().delivery;
+  expect(delivery.evictedSubscribers).toBe(1);
+  await until(() => running.wss.stats().delivery.queuedBytes === 0);
+});
