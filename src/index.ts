@@ -11,5 +11,5 @@ export type { PublishOptions, TopicStats } from './pubsub/topic-hub';
 export type { PubSubAdapter, AdapterHooks } from './pubsub/adapter';
 export type { PerMessageDeflateOptions } from './codec/permessage-deflate';
 export type { OriginCheck } from './handshake';
-export { ProtocolError, HandshakeError, isProtocolError, isHandshakeError } from './errors';
-export type { ErrorCloseCode } from './errors';
+export { ProtocolError, HandshakeError, SendError, isProtocolError, isHandshakeError, isSendError } from './errors';
+export type { ErrorCloseCode, SendErrorCode } from './errors';
