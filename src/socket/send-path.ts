@@ -129,10 +129,25 @@ export class SendPath {
     else this.sendControl(Opcode.Pong, payload, undefined);
   }
 
-  /** Bytes the kernel has taken from this socket so far (undefined on streams that do not say). */
+  /**
+   * Bytes whose writes the kernel completed so far (undefined on streams that
+   * do not say). A big write the kernel takes in parts completes only at its
+   * end: `pendingInHandle()` shows the parts.
+   */
   bytesFlushed(): number | undefined {
     const written = (this.#socket as Duplex & { bytesWritten?: number }).bytesWritten;
     return typeof written === 'number' ? written - this.#socket.writableLength : undefined;
+  }
+
+  /**
+   * Bytes handed to the socket's handle (libuv) that the kernel has not taken
+   * yet. Node has no public way to see a partial write progress, so this reads
+   * the handle's `writeQueueSize` (what `net.Socket` itself uses); 0 if absent.
+   */
+  pendingInHandle(): number {
+    const handle = (this.#socket as Duplex & { _handle?: { writeQueueSize?: unknown } | null })._handle;
+    const size = handle?.writeQueueSize;
+    return typeof size === 'number' ? size : 0;
   }
 
   /** Our close frame, after every message sent before it; the owner hears when it is written. */

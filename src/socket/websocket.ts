@@ -117,6 +117,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   #awaitingPong = false;
   /** While reading is paused with bytes waiting: what the kernel had taken at the last tick (-1: not watching). */
   #flushedAtTick = -1;
+  #pendingInHandleAtTick = 0;
   /** Closes a connection that sends no message for idleTimeoutMs (only when configured). */
   #idleTimer: NodeJS.Timeout | null = null;
 
@@ -409,12 +410,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
       this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
       return;
     }
-    if (flushed === this.#flushedAtTick) {
+    const pendingInHandle = this.#send.pendingInHandle();
+    if (flushed === this.#flushedAtTick && pendingInHandle === this.#pendingInHandleAtTick) {
       this.#host.limitReached?.('unresponsive', this);
       this.terminate();
       return;
     }
     this.#flushedAtTick = flushed;
+    this.#pendingInHandleAtTick = pendingInHandle;
   }
 
   // ---- handler lifecycle ---------------------------------------------------
