@@ -5,7 +5,7 @@ import { FrameDecoder } from '../codec/decoder';
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
-import type { ProtocolError } from '../errors';
+import { SendError, type ProtocolError } from '../errors';
 import { kDeliverPrepared, kTopics, type TopicMember } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
@@ -258,7 +258,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   }
 
   #rejectSend(cb: SendCallback | undefined): false {
-    if (cb) process.nextTick(cb, new Error(`WebSocket is not open: readyState ${this.#readyState}`));
+    if (cb) process.nextTick(cb, new SendError('WS_ERR_NOT_OPEN', `readyState ${this.#readyState}`));
     return false;
   }
 
