@@ -48,25 +48,31 @@ test('a slow reader that keeps taking our bytes is not terminated while reading 
         serverSide.resolve(ws);
       });
     },
-    { heartbeat: { intervalMs: 500 }, maxBufferedAmount: 64 * MiB },
+    { heartbeat: { intervalMs: 1000 }, maxBufferedAmount: 64 * MiB },
   );
   const client = await connectRaw(running.port, '/s');
   apps.track(() => client.destroy());
   client.socket.pause();
   const ws = await serverSide.promise;
   const ping = clientFrame(PING, '');
-  // Slow: one read at a time, a millisecond apart; each read sends a ping (traffic).
-  while (client.socket.bytesRead < total) {
+  // Slow: one read at a time, a timer apart; each read sends a ping (traffic).
+  let open = true;
+  void client.closed.then(() => {
+    open = false;
+  });
+  while (open && client.socket.bytesRead < total) {
     await new Promise((resolve) => setTimeout(resolve, 1));
     await new Promise<void>((resolve) => {
       client.socket.once('data', () => {
         client.socket.pause();
         resolve();
       });
+      void client.closed.then(() => resolve());
       client.socket.resume();
     });
-    client.send(ping);
+    if (open) client.send(ping);
   }
+  expect(client.socket.bytesRead).toBeGreaterThanOrEqual(total);
   expect(ws.readyState).toBe(1);
   expect(running.wss.stats().limits.unresponsive).toBe(0);
 });
