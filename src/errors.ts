@@ -80,3 +80,31 @@ export function protocolError(code: ProtocolErrorCode, detail?: string): Protoco
   const [closeCode, message] = protocolErrors[code];
   return new ProtocolError(code, closeCode, detail ? `${message}: ${detail}` : message);
 }
+
+const kSendError = Symbol.for('attach-ws.SendError');
+
+/** Why a message given to `send()` was not (or may not have been) delivered to the kernel. */
+export const sendErrors = {
+  WS_ERR_NOT_OPEN: 'WebSocket is not open',
+  WS_ERR_SEND_LIMIT: 'send buffer limit exceeded: the peer does not read (closed with 1008)',
+  WS_ERR_CLOSED_BEFORE_SENT: 'WebSocket closed before the message was sent',
+} as const;
+
+export type SendErrorCode = keyof typeof sendErrors;
+
+/** What a `send()` callback gets when its message was not written; `code` is stable. */
+export class SendError extends Error {
+  readonly [kSendError] = true;
+  override readonly name = 'SendError';
+  constructor(
+    readonly code: SendErrorCode,
+    detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail ? `${sendErrors[code]}: ${detail}` : sendErrors[code], options);
+  }
+}
+
+export function isSendError(err: unknown): err is SendError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kSendError] === true;
+}

@@ -14,5 +14,5 @@ export { InboundMessageError } from './pubsub/inbound-message';
 export type { InboundErrorCode } from './pubsub/inbound-message';
 export type { PerMessageDeflateOptions } from './codec/permessage-deflate';
 export type { OriginCheck } from './handshake';
-export { ProtocolError, HandshakeError, isProtocolError, isHandshakeError } from './errors';
-export type { ErrorCloseCode } from './errors';
+export { ProtocolError, HandshakeError, SendError, isProtocolError, isHandshakeError, isSendError } from './errors';
+export type { ErrorCloseCode, SendErrorCode } from './errors';

@@ -5,9 +5,12 @@
  *
  * Memory: chunks are queued as they come and consumed through views. A frame
  * that sits whole in one chunk is unmasked in place and delivered as a
- * subarray of it, with no copy; a frame or message that straddles chunks is
- * collected as views and joined once, when it is complete. Nothing is
- * allocated for bytes a peer has only announced.
+ * subarray of it, with no copy. A message in assembly (fragments, or a frame
+ * that straddles chunks) holds its payload bytes plus a small constant, never
+ * whole read chunks: a piece that fills most of its chunk is kept as a view,
+ * anything smaller is copied into blocks owned by the message, so a 1-byte
+ * fragment cannot pin the 64 KiB chunk it arrived in. Nothing is allocated
+ * for bytes a peer has only announced.
  */
 import { ProtocolError, isProtocolError, protocolError, type ProtocolErrorCode } from '../errors';
 import { parseClosePayload } from './close';
@@ -33,6 +36,11 @@ export interface DecoderOptions {
   expectMasked?: boolean;
   /** permessage-deflate was negotiated: RSV1 may mark the first frame of a data message. */
   perMessageDeflate?: boolean;
+  /**
+   * Most frames one message may have; more → 1009 WS_ERR_TOO_MANY_FRAGMENTS.
+   * Default: the fragment budget (maxPayload / FRAGMENT_OVERHEAD, at least 1,024).
+   */
+  maxFragments?: number;
 }
 
 /**
@@ -46,6 +54,15 @@ export interface DecoderOptions {
 export const FRAGMENT_OVERHEAD = 16;
 /** The fragment budget's floor, so a small maxPayload still allows 1,024 fragments. */
 export const MIN_FRAGMENT_BUDGET = 16 * 1024;
+/**
+ * A piece of a message in assembly is kept as a view into its read chunk only
+ * when it is at least this big and covers at least 7/8 of the chunk's memory;
+ * otherwise it is copied (so what a message pins is at most 8/7 of its bytes).
+ */
+const MIN_VIEW_BYTES = 1024;
+/** Copy blocks grow with the message: at least this, at most BLOCK_MAX_BYTES (unless one piece is bigger). */
+const BLOCK_MIN_BYTES = 256;
+const BLOCK_MAX_BYTES = 16 * 1024;
 
 // Decoder states.
 const READ_HEADER = 0;
@@ -116,6 +133,9 @@ export class FrameDecoder {
   #fragments = 0;
   #messagePieces: Buffer[] = [];
   #messageHeld = 0;
+  /** The copy block being filled (its used part joins #messagePieces when closed). */
+  #block: Buffer | null = null;
+  #blockUsed = 0;
   readonly #utf8 = new Utf8Validator();
 
   constructor(sink: DecoderSink, options: DecoderOptions) {
@@ -124,10 +144,12 @@ export class FrameDecoder {
     this.#maxPayload = options.maxPayload;
     this.#expectMasked = options.expectMasked !== false;
     this.#perMessageDeflate = options.perMessageDeflate === true;
+    if (options.maxFragments !== undefined && !(options.maxFragments >= 1)) {
+      throw new RangeError(`invalid maxFragments ${options.maxFragments}`);
+    }
     this.#maxFragments =
-      options.maxPayload === 0
-        ? Infinity
-        : Math.floor(Math.max(options.maxPayload, MIN_FRAGMENT_BUDGET) / FRAGMENT_OVERHEAD);
+      options.maxFragments ??
+      (options.maxPayload === 0 ? Infinity : Math.floor(Math.max(options.maxPayload, MIN_FRAGMENT_BUDGET) / FRAGMENT_OVERHEAD));
   }
 
   /** Bytes held and not yet delivered: queued input plus the incomplete frame or message. */
@@ -349,8 +371,7 @@ export class FrameDecoder {
         this.#controlPieces.push(piece);
         this.#controlHeld += take;
       } else {
-        this.#messagePieces.push(piece);
-        this.#messageHeld += take;
+        this.#collect(piece);
       }
     }
     return this.#frameComplete();
@@ -377,9 +398,44 @@ export class FrameDecoder {
       return true;
     }
     if (this.#validating && !this.#utf8.feed(chunk, start, end)) return this.#fail('WS_ERR_INVALID_UTF8');
-    this.#messagePieces.push(data);
-    this.#messageHeld += end - start;
+    this.#collect(data);
     return this.#frameComplete();
+  }
+
+  /** File payload bytes under the message in assembly: a view if it fills its chunk, else a copy. */
+  #collect(piece: Buffer): void {
+    const length = piece.length;
+    if (length === 0) return;
+    this.#messageHeld += length;
+    if (length >= MIN_VIEW_BYTES && length * 8 >= piece.buffer.byteLength * 7) {
+      this.#closeBlock();
+      this.#messagePieces.push(piece);
+      return;
+    }
+    let offset = 0;
+    while (offset < length) {
+      let block = this.#block;
+      if (block === null || this.#blockUsed === block.length) {
+        this.#closeBlock();
+        // Grow with the message (slack at most what is held, or BLOCK_MIN_BYTES),
+        // but by at most BLOCK_MAX_BYTES at a time beyond this piece.
+        const size = Math.max(length - offset, Math.min(Math.max(this.#messageHeld, BLOCK_MIN_BYTES), BLOCK_MAX_BYTES));
+        block = this.#block = Buffer.allocUnsafeSlow(size);
+        this.#blockUsed = 0;
+      }
+      const copied = piece.copy(block, this.#blockUsed, offset);
+      this.#blockUsed += copied;
+      offset += copied;
+    }
+  }
+
+  /** The copy block's used part becomes a piece (order kept with views). */
+  #closeBlock(): void {
+    const block = this.#block;
+    if (block === null) return;
+    if (this.#blockUsed > 0) this.#messagePieces.push(block.subarray(0, this.#blockUsed));
+    this.#block = null;
+    this.#blockUsed = 0;
   }
 
   /** The frame's payload is all here (as pieces): deliver it, or file it under its message. */
@@ -393,6 +449,7 @@ export class FrameDecoder {
       return this.#deliverControl(opcode, data);
     }
     if (!this.#fin) return true;
+    this.#closeBlock();
     const data = join(this.#messagePieces, this.#messageHeld);
     // A new array is cheaper than truncating the old one (`length = 0` showed in profiles).
     if (this.#messagePieces.length !== 0) this.#messagePieces = [];
@@ -449,5 +506,7 @@ export class FrameDecoder {
     this.#controlHeld = 0;
     this.#messagePieces = [];
     this.#messageHeld = 0;
+    this.#block = null;
+    this.#blockUsed = 0;
   }
 }

@@ -34,6 +34,14 @@ export interface AttachWsOptions {
   fragmentSize?: number;
   /** Topic subscribers buffering more than `limit` bytes are skipped (counted) or closed with 1008. Default 4 MiB, skip. */
   backpressure?: { limit?: number; policy?: BackpressurePolicy };
+  /** `send()` past this many buffered bytes (a peer that does not read) closes with 1008. Default 16 MiB. */
+  maxBufferedAmount?: number;
+  /** Most frames in one incoming message; more → 1009. Default 131,072. */
+  maxFragments?: number;
+  /** Most messages held for an async handler or queued for `for await` before reading pauses. Default 1,024. */
+  maxHeldMessages?: number;
+  /** Close (1000) connections that send no message for this long. Default 0 (off). */
+  idleTimeoutMs?: number;
   /** Carries topics to other processes, e.g. `redisAdapter({ url })` from 'attach-ws/redis'. */
   adapter?: PubSubAdapter;
   /**
@@ -84,6 +92,10 @@ export function resolveSettings(options: AttachWsOptions): HandshakeSettings {
       fragmentSize: positive(options.fragmentSize, 'fragmentSize') ?? defaultSocketOptions.fragmentSize,
       maxBackpressure: positive(options.backpressure?.limit, 'backpressure.limit') ?? defaultSocketOptions.maxBackpressure,
       backpressurePolicy: options.backpressure?.policy ?? defaultSocketOptions.backpressurePolicy,
+      maxBufferedAmount: positive(options.maxBufferedAmount, 'maxBufferedAmount') ?? defaultSocketOptions.maxBufferedAmount,
+      maxFragments: atLeastOne(options.maxFragments, 'maxFragments') ?? defaultSocketOptions.maxFragments,
+      maxHeldMessages: atLeastOne(options.maxHeldMessages, 'maxHeldMessages') ?? defaultSocketOptions.maxHeldMessages,
+      idleTimeoutMs: positive(options.idleTimeoutMs, 'idleTimeoutMs') ?? defaultSocketOptions.idleTimeoutMs,
     },
   };
 }
@@ -112,5 +124,11 @@ function resolveDeflate(option: boolean | PerMessageDeflateOptions | undefined):
 function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`attach-ws: ${name} must be a non-negative number`);
+  return value;
+}
+
+function atLeastOne(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`attach-ws: ${name} must be a positive integer`);
   return value;
 }

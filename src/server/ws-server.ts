@@ -25,8 +25,19 @@ export interface WsServerEvents {
   error: [err: Error, ws: WebSocket | undefined];
 }
 
+/** Connections a limit ended (see the README's limits table). */
+export interface LimitStats {
+  /** Closed with 1008: `send()` past `maxBufferedAmount` to a peer that does not read. */
+  sendBuffer: number;
+  /** Closed after `idleTimeoutMs` without a message. */
+  idle: number;
+  /** Terminated: reading paused and the peer took none of our bytes for a heartbeat interval. */
+  unresponsive: number;
+}
+
 export interface WsServerStats {
   clients: number;
+  limits: LimitStats;
   upgrades: { accepted: number; rejected: number; passedOn: number };
   topics: TopicStats;
   /** Flow control of topic fan-out: queued bytes against the budget, paused publishers, dropped inbound messages. */
@@ -67,6 +78,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   #accepted = 0;
   #rejected = 0;
   #passedOn = 0;
+  readonly #limits: LimitStats = { sendBuffer: 0, idle: 0, unresponsive: 0 };
 
   constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
     super();
@@ -86,6 +98,9 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
       topics: this.#hub,
       connectionClosed: (ws) => server.#connectionClosed(ws),
       reportError: (err, ws) => server.reportError(err, ws),
+      limitReached: (kind) => {
+        server.#limits[kind]++;
+      },
     };
     http.on('upgrade', this.#onUpgrade);
   }
@@ -111,6 +126,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   stats(): WsServerStats {
     return {
       clients: this.clients.size,
+      limits: { ...this.#limits },
       upgrades: { accepted: this.#accepted, rejected: this.#rejected, passedOn: this.#passedOn },
       topics: this.#hub.stats(),
       delivery: this.#hub.deliveryStats(),

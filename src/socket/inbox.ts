@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { enterMessage } from '../pubsub/delivery-budget';
+import { detach } from './detach';
 import { MessageIterator } from './message-iterator';
-import type { SocketOptions } from './options';
+import { HELD_MESSAGE_OVERHEAD, type SocketOptions } from './options';
 import { CLOSED } from './ready-state';
 import { kHandlerFailed, kPauseReading, kResumeReading, PauseReason } from './symbols';
 import type { WebSocket } from './websocket';
@@ -40,10 +41,14 @@ export class Inbox {
   /** A whole message from the peer. */
   deliver(message: Message, isBinary: boolean): void {
     if (this.#holding) {
-      (this.#held ??= []).push(message);
+      const held = (this.#held ??= []);
+      held.push(detach(message));
       (this.#heldBinary ??= []).push(isBinary);
-      this.#heldBytes += message.length;
-      if (this.#heldBytes > this.#options.maxHeldBytes) this.#ws[kPauseReading](PauseReason.Held);
+      // Charged with its bookkeeping, so empty messages are not free; capped by count too.
+      this.#heldBytes += message.length + HELD_MESSAGE_OVERHEAD;
+      if (this.#heldBytes > this.#options.maxHeldBytes || held.length >= this.#options.maxHeldMessages) {
+        this.#ws[kPauseReading](PauseReason.Held);
+      }
       return;
     }
     this.#dispatch(message, isBinary);
@@ -51,7 +56,7 @@ export class Inbox {
 
   /** A new `for await` loop; `closed` when the connection is already gone. */
   iterator(closed: boolean): MessageIterator {
-    const it = new MessageIterator(this.#ws, this.#options.maxHeldBytes, (done) => this.#removeIterator(done));
+    const it = new MessageIterator(this.#ws, this.#options, (done) => this.#removeIterator(done));
     (this.#iterators ??= []).push(it);
     if (this.#holding) {
       if (this.#handlerStarted) this.#scheduleFlush();

@@ -1,3 +1,5 @@
+import { detach } from './detach';
+import { HELD_MESSAGE_OVERHEAD } from './options';
 import { kPauseReading, kResumeReading, PauseReason } from './symbols';
 import type { WebSocket } from './websocket';
 
@@ -6,7 +8,8 @@ type Message = string | Buffer;
 /**
  * `for await (const msg of ws)`: yields messages in order and ends when the
  * connection closes. Tied to TCP backpressure: while the consumer is more
- * than `limit` bytes behind, reading from the socket pauses, so a slow
+ * than `maxHeldBytes` (each message charged its length plus a fixed
+ * overhead) or `maxHeldMessages` behind, reading from the socket pauses, so a slow
  * consumer never makes the server buffer without bound. Leaving the loop
  * early (`break`, `return`, a throw) closes the connection with 1000.
  */
@@ -19,7 +22,7 @@ export class MessageIterator implements AsyncIterableIterator<Message> {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly limit: number,
+    private readonly limits: { readonly maxHeldBytes: number; readonly maxHeldMessages: number },
     private readonly onFinish: (it: MessageIterator) => void,
   ) {}
 
@@ -32,9 +35,9 @@ export class MessageIterator implements AsyncIterableIterator<Message> {
       waiter({ value: message, done: false });
       return;
     }
-    this.#queue.push(message);
-    this.#queuedBytes += message.length;
-    if (!this.#paused && this.#queuedBytes > this.limit) {
+    this.#queue.push(detach(message));
+    this.#queuedBytes += message.length + HELD_MESSAGE_OVERHEAD;
+    if (!this.#paused && (this.#queuedBytes > this.limits.maxHeldBytes || this.#queue.length >= this.limits.maxHeldMessages)) {
       this.#paused = true;
       this.ws[kPauseReading](PauseReason.Iterator);
     }
@@ -55,8 +58,9 @@ export class MessageIterator implements AsyncIterableIterator<Message> {
   next(): Promise<IteratorResult<Message>> {
     const message = this.#queue.shift();
     if (message !== undefined) {
-      this.#queuedBytes -= message.length;
-      if (this.#paused && this.#queuedBytes <= this.limit / 2) this.#releasePause();
+      this.#queuedBytes -= message.length + HELD_MESSAGE_OVERHEAD;
+      const { maxHeldBytes, maxHeldMessages } = this.limits;
+      if (this.#paused && this.#queuedBytes <= maxHeldBytes / 2 && this.#queue.length <= maxHeldMessages / 2) this.#releasePause();
       return Promise.resolve({ value: message, done: false });
     }
     if (this.#ended) {

@@ -16,7 +16,22 @@ export interface SocketOptions {
   /** Topic publishes skip (or close, 1008) a subscriber buffering more than this. */
   readonly maxBackpressure: number;
   readonly backpressurePolicy: BackpressurePolicy;
+  /**
+   * Most bytes `send()` buffers for a peer that does not read; a send past it
+   * closes the connection with 1008 (its callback gets WS_ERR_SEND_LIMIT). A
+   * single message on an otherwise empty buffer is always accepted.
+   */
+  readonly maxBufferedAmount: number;
+  /** Most frames in one incoming message (1009 above). */
+  readonly maxFragments: number;
+  /** Most messages held for a handler, or queued for a `for await` loop, before reading pauses. */
+  readonly maxHeldMessages: number;
+  /** Close (1000) a connection from which no message arrived for this long (0: never). */
+  readonly idleTimeoutMs: number;
 }
+
+/** Bytes charged per held or iterator-queued message on top of its length (its bookkeeping). */
+export const HELD_MESSAGE_OVERHEAD = 64;
 
 export const defaultSocketOptions: SocketOptions = {
   maxPayload: 16 * 1024 * 1024,
@@ -26,4 +41,8 @@ export const defaultSocketOptions: SocketOptions = {
   fragmentSize: 0,
   maxBackpressure: 4 * 1024 * 1024,
   backpressurePolicy: 'skip',
+  maxBufferedAmount: 16 * 1024 * 1024,
+  maxFragments: 131_072,
+  maxHeldMessages: 1024,
+  idleTimeoutMs: 0,
 };

@@ -1,10 +1,12 @@
 import type { Duplex } from 'node:stream';
 import { encodeFrame, encodeMessage } from '../codec/encoder';
+import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
+import { SendError, type SendErrorCode } from '../errors';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { SocketOptions } from './options';
 import { CLOSED } from './ready-state';
-import { kCloseFrameWritten, kCompressionFailed } from './symbols';
+import { kCloseFrameWritten, kCompressionFailed, kPauseReading, kSendLimitExceeded, PauseReason } from './symbols';
 import type { SendCallback, WebSocket } from './websocket';
 import { corkForTurn, uncorkNow } from './write-batcher';
 
@@ -21,10 +23,19 @@ const EMPTY = Buffer.alloc(0);
 /** Frames at least this big are written at once instead of joining the turn's batch. */
 const UNCORKED_WRITE_BYTES = 64 * 1024;
 
+/** What the owner does when the socket drained (bits of notifyDrain's answer). */
+export const DRAINED_EMIT = 1;
+export const DRAINED_RESUME = 2;
+
 /**
  * One connection's outgoing side: frames written in order (a message waiting
  * for compression holds back the ones after it), batched per event-loop turn,
  * with `bufferedAmount`, the high-water mark and `drain`.
+ *
+ * Memory is bounded whatever the peer does: while `bufferedAmount` is over the
+ * high-water mark, reading from the peer pauses (TCP pushes back on a peer
+ * that sends but does not read) and at most one auto-pong is owed; a `send()`
+ * past `maxBufferedAmount` closes the connection with 1008.
  */
 export class SendPath {
   readonly #socket: Duplex;
@@ -34,11 +45,15 @@ export class SendPath {
 
   #needDrain = false;
   #drainArmed = false;
-  /** Unwritten bytes when this turn's first write corked the socket (see backpressure()). */
-  #backlog = 0;
   #onDrainWrite: (() => void) | null = null;
   #sendQueue: QueuedSend[] | null = null;
   #queuedBytes = 0;
+  /** bufferedAmount reached the high-water mark: reading is paused until it drains. */
+  #over = false;
+  /** The payload of the one pong owed while over the high-water mark (§5.5.3: the latest wins). */
+  #owedPong: Buffer | null = null;
+  /** Why callbacks of writes that fail from now on fail. */
+  #failure: SendErrorCode = 'WS_ERR_CLOSED_BEFORE_SENT';
 
   constructor(socket: Duplex, ws: WebSocket, deflate: PerMessageDeflate | null, options: SocketOptions) {
     this.#socket = socket;
@@ -59,6 +74,14 @@ export class SendPath {
 
   /** A data message; returns false over the high-water mark (drain follows). */
   sendMessage(opcode: number, payload: Buffer, compress: boolean, cb: SendCallback | undefined): boolean {
+    // Checked against what is buffered right now, corked writes of this turn included.
+    const buffered = this.bufferedAmount;
+    if (buffered > 0 && buffered + payload.length > this.#options.maxBufferedAmount) {
+      this.#failure = 'WS_ERR_SEND_LIMIT';
+      if (cb) process.nextTick(cb, new SendError('WS_ERR_SEND_LIMIT', `${buffered} bytes buffered`));
+      this.#ws[kSendLimitExceeded]();
+      return false;
+    }
     const deflate = this.#deflate;
     if (deflate !== null && compress && payload.length >= deflate.threshold) {
       const entry = this.#enqueue(null, payload.length, cb);
@@ -68,7 +91,9 @@ export class SendPath {
     } else {
       this.#write(this.#frames(opcode, payload, false), cb);
     }
-    return this.#underHighWaterMark();
+    if (this.#underHighWaterMark()) return true;
+    this.#needDrain = true;
+    return false;
   }
 
   /** A topic publish, framed once for every subscriber (compressed per connection). */
@@ -83,11 +108,47 @@ export class SendPath {
       if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, message.written);
       else this.#write(frames, message.written);
     }
+    this.#underHighWaterMark();
   }
 
   /** Control frames may go between messages (§5.4), so they need not wait for compression. */
   sendControl(opcode: number, payload: Buffer, cb: SendCallback | undefined): void {
     this.#write(encodeFrame(opcode, payload), cb);
+    this.#underHighWaterMark();
+  }
+
+  /**
+   * Answer a ping (§5.5.2). Over the high-water mark the peer is not reading
+   * what we send, so pongs are not queued behind it one per ping: one is owed
+   * and goes out when the buffer drains, with the latest ping's payload
+   * (§5.5.3: a pong may answer only the most recent ping).
+   */
+  sendPong(data: Buffer): void {
+    // A copy: the payload is a view into a read chunk, which a queued frame would pin.
+    const payload = Buffer.from(data);
+    if (this.#over) this.#owedPong = payload;
+    else this.sendControl(Opcode.Pong, payload, undefined);
+  }
+
+  /**
+   * Bytes whose writes the kernel completed so far (undefined on streams that
+   * do not say). A big write the kernel takes in parts completes only at its
+   * end: `pendingInHandle()` shows the parts.
+   */
+  bytesFlushed(): number | undefined {
+    const written = (this.#socket as Duplex & { bytesWritten?: number }).bytesWritten;
+    return typeof written === 'number' ? written - this.#socket.writableLength : undefined;
+  }
+
+  /**
+   * Bytes handed to the socket's handle (libuv) that the kernel has not taken
+   * yet. Node has no public way to see a partial write progress, so this reads
+   * the handle's `writeQueueSize` (what `net.Socket` itself uses); 0 if absent.
+   */
+  pendingInHandle(): number {
+    const handle = (this.#socket as Duplex & { _handle?: { writeQueueSize?: unknown } | null })._handle;
+    const size = handle?.writeQueueSize;
+    return typeof size === 'number' ? size : 0;
   }
 
   /** Our close frame, after every message sent before it; the owner hears when it is written. */
@@ -101,28 +162,38 @@ export class SendPath {
   }
 
   /**
-   * Bytes the peer has not taken: what was still unwritten when this turn's
-   * writes began (they are corked and leave together at the end of the turn,
-   * so a burst of publishes to a fast reader does not count as slow), plus
-   * messages waiting for compression.
+   * Bytes the peer has not taken, for the topic backpressure limit: what is
+   * buffered right now, this turn's corked writes included, so a synchronous
+   * loop of publishes to a stalled subscriber stops at the limit.
    */
   backpressure(): number {
-    const socket = this.#socket;
-    return (socket.writableCorked > 0 ? this.#backlog : socket.writableLength) + this.#queuedBytes;
+    return this.bufferedAmount;
   }
 
   /**
-   * The socket drained: true when a sender that was told to wait may go on
-   * (the owner emits 'drain'); otherwise wait for the next drain.
+   * The socket drained (or may have): DRAINED_EMIT when a sender that was
+   * told to wait may go on (the owner emits 'drain'), DRAINED_RESUME when
+   * reading from the peer may resume; otherwise wait for the next drain.
    */
-  drained(): boolean {
-    if (!this.#needDrain) return false;
+  drained(): number {
+    if (!this.#needDrain && !this.#over) return 0;
     if (this.bufferedAmount >= this.#options.highWaterMark) {
       this.#armDrain();
-      return false;
+      return 0;
     }
-    this.#needDrain = false;
-    return true;
+    let result = 0;
+    if (this.#over) {
+      this.#over = false;
+      result |= DRAINED_RESUME;
+      const pong = this.#owedPong;
+      this.#owedPong = null;
+      if (pong !== null && !this.#socket.destroyed) this.sendControl(Opcode.Pong, pong, undefined);
+    }
+    if (this.#needDrain) {
+      this.#needDrain = false;
+      result |= DRAINED_EMIT;
+    }
+    return result;
   }
 
   /** The TCP connection is gone: every queued send fails. */
@@ -130,7 +201,8 @@ export class SendPath {
     const queue = this.#sendQueue;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
-    if (queue !== null) for (const entry of queue) entry.cb?.(new Error('WebSocket closed before the message was sent'));
+    this.#owedPong = null;
+    if (queue !== null) for (const entry of queue) entry.cb?.(new SendError(this.#failure));
   }
 
   #frames(opcode: number, payload: Buffer, rsv1: boolean): Buffer[] {
@@ -140,9 +212,9 @@ export class SendPath {
       : encodeFrame(opcode, payload, { rsv1 });
   }
 
-  #write(frames: Buffer[], cb: SendCallback | undefined): void {
+  #write(frames: Buffer[], userCb: SendCallback | undefined): void {
     const socket = this.#socket;
-    if (socket.writableCorked === 0) this.#backlog = socket.writableLength;
+    const cb = userCb === undefined ? undefined : this.#stableErrors(userCb);
     const last = frames.length - 1;
     if (frames[last]!.length >= UNCORKED_WRITE_BYTES) {
       // A large frame gains nothing from waiting for the turn's batch: send it
@@ -189,18 +261,30 @@ export class SendPath {
       const entry = queue[i]!;
       if (entry.frames === null) break;
       this.#queuedBytes -= entry.bytes;
-      if (this.#socket.destroyed) entry.cb?.(new Error('WebSocket is closed'));
+      if (this.#socket.destroyed) entry.cb?.(new SendError(this.#failure));
       else this.#write(entry.frames, entry.cb);
       if (entry.isClose) this.#ws[kCloseFrameWritten]();
     }
     queue.splice(0, i);
     if (queue.length === 0) this.#sendQueue = null;
-    if (this.#needDrain) this.#armDrain();
+    if (this.#needDrain || this.#over) this.#armDrain();
   }
 
+  /** Callbacks of writes the socket fails get a SendError with a stable code (the cause attached). */
+  #stableErrors(cb: SendCallback): SendCallback {
+    return (err) => {
+      if (err) cb(new SendError(this.#failure, undefined, { cause: err }));
+      else cb(err);
+    };
+  }
+
+  /** After any write: over the high-water mark, stop reading from the peer until it drains. */
   #underHighWaterMark(): boolean {
     if (this.bufferedAmount < this.#options.highWaterMark) return true;
-    this.#needDrain = true;
+    if (!this.#over) {
+      this.#over = true;
+      this.#ws[kPauseReading](PauseReason.SendBuffer);
+    }
     this.#armDrain();
     return false;
   }

@@ -17,6 +17,8 @@ export const kHandlerSettled = Symbol('attach-ws.handlerSettled');
 export const kHandlerFailed = Symbol('attach-ws.handlerFailed');
 export const kCloseFrameWritten = Symbol('attach-ws.closeFrameWritten');
 export const kCompressionFailed = Symbol('attach-ws.compressionFailed');
+export const kSendLimitExceeded = Symbol('attach-ws.sendLimitExceeded');
+export const kIdleTimeout = Symbol('attach-ws.idleTimeout');
 
 /** Why reading from TCP is paused; reading resumes when no reason is left. */
 export const PauseReason = {
@@ -26,6 +28,8 @@ export const PauseReason = {
   Iterator: 2,
   /** A compressed message is being inflated (keeps messages in order). */
   Inflate: 4,
+  /** Our send buffer is over the high-water mark: the peer is not reading (TCP pushes back). */
+  SendBuffer: 8,
   /** This connection published past the server's delivery budget (TCP pushes back on it). */
-  Budget: 8,
+  Budget: 16,
 } as const;

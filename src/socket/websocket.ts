@@ -5,7 +5,7 @@ import { FrameDecoder } from '../codec/decoder';
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
-import type { ProtocolError } from '../errors';
+import { SendError, type ProtocolError } from '../errors';
 import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics, type TopicMember } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
@@ -14,7 +14,7 @@ import { Inbox } from './inbox';
 import type { SocketOptions } from './options';
 import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
 import { Receiver } from './receiver';
-import { SendPath } from './send-path';
+import { DRAINED_EMIT, DRAINED_RESUME, SendPath } from './send-path';
 import {
   kCloseFrameWritten,
   kCompressionFailed,
@@ -29,6 +29,8 @@ import {
   kPeerPing,
   kPeerPong,
   kResumeReading,
+  kIdleTimeout,
+  kSendLimitExceeded,
   kWebSocket,
   PauseReason,
 } from './symbols';
@@ -55,11 +57,16 @@ export interface WebSocketEvents {
   drain: [];
 }
 
+/** Connections ended by a limit, as counted in `stats()`. */
+export type LimitReached = 'sendBuffer' | 'idle' | 'unresponsive';
+
 /** What a connection needs from the server that owns it. */
 export interface SocketHost {
   readonly topics: TopicHub;
   connectionClosed(ws: WebSocket): void;
   reportError(err: Error, ws: WebSocket): void;
+  /** A limit ended this connection (counted in `stats()`). */
+  limitReached?(kind: LimitReached, ws: WebSocket): void;
 }
 
 export interface WebSocketInit {
@@ -108,6 +115,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   // Heartbeat: anything received proves the peer alive.
   #sawTraffic = true;
   #awaitingPong = false;
+  /** While reading is paused with bytes waiting: what the kernel had taken at the last tick (-1: not watching). */
+  #flushedAtTick = -1;
+  #pendingInHandleAtTick = 0;
+  /** Closes a connection that sends no message for idleTimeoutMs (only when configured). */
+  #idleTimer: NodeJS.Timeout | null = null;
 
   /** @internal Topics this connection is subscribed to (owned by the hub). */
   [kTopics]: Set<string> | null = null;
@@ -128,6 +140,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
       maxPayload: init.options.maxPayload,
       expectMasked: true,
       perMessageDeflate: init.deflate !== null,
+      maxFragments: init.options.maxFragments,
     });
     (socket as SocketWithWs)[kWebSocket] = this;
     socket.on('data', socketOnData);
@@ -135,6 +148,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     socket.on('close', socketOnClose);
     socket.on('drain', socketOnDrain);
     socket.on('error', socketOnError);
+    if (init.options.idleTimeoutMs > 0) {
+      this.#idleTimer = setTimeout(idleTimedOut, init.options.idleTimeoutMs, this);
+      this.#idleTimer.unref();
+    }
     if (head.length > 0) this.#decoder.push(head);
   }
 
@@ -241,14 +258,33 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   }
 
   #rejectSend(cb: SendCallback | undefined): false {
-    if (cb) process.nextTick(cb, new Error(`WebSocket is not open: readyState ${this.#readyState}`));
+    if (cb) process.nextTick(cb, new SendError('WS_ERR_NOT_OPEN', `readyState ${this.#readyState}`));
     return false;
   }
 
-  /** @internal The socket drained: tell a sender that was told to wait. */
+  /** @internal The socket drained: tell a sender that was told to wait, read from the peer again. */
   notifyDrain(): void {
+    if (this.#readyState === CLOSED) return;
+    const drained = this.#send.drained();
+    if ((drained & DRAINED_EMIT) !== 0 && this.#readyState === OPEN) this.#emitSafely('drain');
+    if ((drained & DRAINED_RESUME) !== 0) this[kResumeReading](PauseReason.SendBuffer);
+  }
+
+  /** @internal send() past maxBufferedAmount: the peer does not read what we send. */
+  [kSendLimitExceeded](): void {
     if (this.#readyState !== OPEN) return;
-    if (this.#send.drained()) this.#emitSafely('drain');
+    this.#host.limitReached?.('sendBuffer', this);
+    // §7.4.1: 1008, a policy violation. The close frame waits behind what the
+    // peer has not read; closeTimeoutMs drops it if it never does.
+    this.close(1008, 'send buffer limit exceeded');
+  }
+
+  /** @internal No message for idleTimeoutMs. */
+  [kIdleTimeout](): void {
+    this.#idleTimer = null;
+    if (this.#readyState !== OPEN) return;
+    this.#host.limitReached?.('idle', this);
+    this.close(1000, 'idle timeout');
   }
 
   /** @internal A message could not be compressed: the connection cannot go on. */
@@ -285,13 +321,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** @internal */
   [kDeliver](message: string | Buffer, isBinary: boolean): void {
+    this.#idleTimer?.refresh();
     this.#inbox.deliver(message, isBinary);
   }
 
   /** @internal */
   [kPeerPing](data: Buffer): void {
     // §5.5.2: answer with a pong carrying the same application data, unless closing.
-    if (this.#readyState === OPEN) this.#send.sendControl(Opcode.Pong, data, undefined);
+    if (this.#readyState === OPEN) this.#send.sendPong(data);
     this.#emitSafely('ping', data);
   }
 
@@ -349,12 +386,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
   [kHeartbeat](): void {
     if (this.#readyState !== OPEN) return;
     if (this.#pauseReasons !== 0) {
-      // We are not reading (a slow consumer, held messages): the peer's
-      // silence proves nothing, and its pong would sit unread.
-      this.#awaitingPong = false;
-      this.#sawTraffic = true;
+      this.#pausedHeartbeat();
       return;
     }
+    this.#flushedAtTick = -1;
     if (this.#awaitingPong) {
       // A whole interval with no byte after our ping: the peer is gone.
       this.terminate();
@@ -366,6 +401,33 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     }
     this.#awaitingPong = true;
     this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
+  }
+
+  /**
+   * We are not reading (a peer that does not read, a slow consumer, held
+   * messages): the peer's silence proves nothing, and its pong would sit
+   * unread. What proves it alive is that it takes our bytes: one that takes
+   * none of them for a whole interval is gone (or a zero-window attacker).
+   */
+  #pausedHeartbeat(): void {
+    this.#awaitingPong = false;
+    this.#sawTraffic = true;
+    const flushed = this.#send.bytesFlushed();
+    if (flushed === undefined) return;
+    if (this.#socket.writableLength === 0) {
+      this.#flushedAtTick = -1;
+      // Nothing waiting: a ping gives TCP unacknowledged bytes to time out on if the peer vanished.
+      this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
+      return;
+    }
+    const pendingInHandle = this.#send.pendingInHandle();
+    if (flushed === this.#flushedAtTick && pendingInHandle === this.#pendingInHandleAtTick) {
+      this.#host.limitReached?.('unresponsive', this);
+      this.terminate();
+      return;
+    }
+    this.#flushedAtTick = flushed;
+    this.#pendingInHandleAtTick = pendingInHandle;
   }
 
   // ---- handler lifecycle ---------------------------------------------------
@@ -413,6 +475,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#closing.socketClosed();
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
     this.#deflate?.close();
     this.#send.closed();
     this.#host.topics.unsubscribeAll(this);
@@ -451,6 +515,10 @@ function socketOnClose(this: Duplex): void {
 
 function socketOnDrain(this: Duplex): void {
   (this as SocketWithWs)[kWebSocket].notifyDrain();
+}
+
+function idleTimedOut(ws: WebSocket): void {
+  ws[kIdleTimeout]();
 }
 
 function socketOnError(this: Duplex): void {

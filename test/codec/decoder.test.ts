@@ -359,6 +359,16 @@ describe('FrameDecoder: fragment budget', () => {
   });
 });
 
+describe('FrameDecoder: fragment limit', () => {
+  test('an explicit maxFragments overrides the fragment budget', () => {
+    const rec = new Recorder();
+    const decoder = new FrameDecoder(rec, { maxPayload: 16 * 1024 * 1024, maxFragments: 3 });
+    decoder.push(encodeClientFrame(Opcode.Binary, 'a', { fin: false }));
+    for (let i = 0; i < 3; i++) decoder.push(encodeClientFrame(Opcode.Continuation, 'b', { fin: false }));
+    expect(rec.summary).toEqual([['error', 'WS_ERR_TOO_MANY_FRAGMENTS', 1009]]);
+  });
+});
+
 // --- properties ---------------------------------------------------------------
 
 type Msg = { kind: 'text'; text: string } | { kind: 'binary'; data: Uint8Array } | { kind: 'ping'; data: Uint8Array };

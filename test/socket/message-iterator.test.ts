@@ -1,4 +1,5 @@
 import { MessageIterator } from '../../src/socket/message-iterator';
+import { HELD_MESSAGE_OVERHEAD } from '../../src/socket/options';
 import { kPauseReading, kResumeReading, PauseReason } from '../../src/socket/symbols';
 import type { WebSocket } from '../../src/socket/websocket';
 
@@ -13,10 +14,17 @@ function fakeSocket() {
   return { ws: ws as unknown as WebSocket, calls };
 }
 
+function limits(maxHeldBytes: number, maxHeldMessages = 1000) {
+  return { maxHeldBytes, maxHeldMessages };
+}
+
+/** Bytes a queued message of `length` is charged. */
+const charge = (length: number) => length + HELD_MESSAGE_OVERHEAD;
+
 test('messages pushed before next() are yielded in order, then done after end()', async () => {
   const { ws } = fakeSocket();
   const finished: MessageIterator[] = [];
-  const it = new MessageIterator(ws, 1000, (done) => finished.push(done));
+  const it = new MessageIterator(ws, limits(1000), (done) => finished.push(done));
   it.push('a');
   it.push(Buffer.from('b'));
   it.end();
@@ -28,7 +36,7 @@ test('messages pushed before next() are yielded in order, then done after end()'
 
 test('a pending next() is resolved by the next push, and by end() with done', async () => {
   const { ws } = fakeSocket();
-  const it = new MessageIterator(ws, 1000, () => {});
+  const it = new MessageIterator(ws, limits(1000), () => {});
   const first = it.next();
   it.push('x');
   expect(await first).toEqual({ value: 'x', done: false });
@@ -37,23 +45,36 @@ test('a pending next() is resolved by the next push, and by end() with done', as
   expect(await second).toEqual({ value: undefined, done: true });
 });
 
-test('reading pauses once more than the limit is queued and resumes at half of it', async () => {
+test('reading pauses once more than the byte limit is queued (length plus overhead each) and resumes at half of it', async () => {
   const { ws, calls } = fakeSocket();
-  const it = new MessageIterator(ws, 10, () => {});
+  const it = new MessageIterator(ws, limits(2 * charge(5)), () => {});
   it.push('12345');
-  it.push('67890'); // 10: at the limit, not over
+  it.push('67890'); // at the limit, not over
   expect(calls).toEqual([]);
-  it.push('x'); // 11
+  it.push('x'); // over
   expect(calls).toEqual([`pause ${PauseReason.Iterator}`]);
-  await it.next(); // 6 left
+  await it.next(); // charge(5) + charge(1) left: over half
   expect(calls).toHaveLength(1);
-  await it.next(); // 1 left: under half
+  await it.next(); // charge(1) left: under half
+  expect(calls).toEqual([`pause ${PauseReason.Iterator}`, `resume ${PauseReason.Iterator}`]);
+});
+
+test('empty messages are not free: reading pauses at the message-count limit and resumes at half of it', async () => {
+  const { ws, calls } = fakeSocket();
+  const it = new MessageIterator(ws, limits(1024 * 1024, 4), () => {});
+  for (let i = 0; i < 3; i++) it.push('');
+  expect(calls).toEqual([]);
+  it.push(''); // the 4th queued message reaches the count limit
+  expect(calls).toEqual([`pause ${PauseReason.Iterator}`]);
+  await it.next(); // 3 left
+  expect(calls).toHaveLength(1);
+  await it.next(); // 2 left: half
   expect(calls).toEqual([`pause ${PauseReason.Iterator}`, `resume ${PauseReason.Iterator}`]);
 });
 
 test('return() (a break) closes the connection with 1000, drops the queue and releases a pause', async () => {
   const { ws, calls } = fakeSocket();
-  const it = new MessageIterator(ws, 1, () => {});
+  const it = new MessageIterator(ws, limits(1), () => {});
   it.push('ab');
   expect(await it.return()).toEqual({ value: undefined, done: true });
   expect(calls).toEqual([`pause ${PauseReason.Iterator}`, `resume ${PauseReason.Iterator}`, 'close 1000']);
@@ -62,7 +83,7 @@ test('return() (a break) closes the connection with 1000, drops the queue and re
 
 test('return() after the connection ended does not close it again', async () => {
   const { ws, calls } = fakeSocket();
-  const it = new MessageIterator(ws, 100, () => {});
+  const it = new MessageIterator(ws, limits(100), () => {});
   it.end();
   await it.return();
   expect(calls).toEqual([]);
