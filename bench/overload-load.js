@@ -71,6 +71,16 @@ async function run(p) {
   conns.push(pub);
   pub.sock.on('error', () => {});
   const total = () => st.deliveries.reduce((a, b) => a + b, 0);
+  /** Wait until every subscriber has every message sent so far, or nothing arrived for 2 s (losses). */
+  const drain = async () => {
+    let prev = -1;
+    for (let quiet = 0; quiet < 20 && total() + st.lost < st.issued * subs.length; ) {
+      await sleep(100);
+      const d = total();
+      quiet = d === prev ? quiet + 1 : 0;
+      prev = d;
+    }
+  };
 
   const send = (k) => {
     const t = now();
@@ -111,7 +121,7 @@ async function run(p) {
   const capacity = ((total() - c0.d) / ((now() - c0.t) / 1000)) / allSubs; // messages/s
   calibrating = false;
   clearInterval(pumpTimer);
-  await sleep(300); // drain the window
+  await drain(); // node 1 may lag behind node 0: start the steps from an empty pipe
 
   // ---- steps: open loop at factor × capacity
   const rssBase = targets.map((x) => rssOf(x.pid));
@@ -168,13 +178,7 @@ async function run(p) {
   }
 
   // ---- drain, then account for every message
-  let prev = -1;
-  for (let quiet = 0; quiet < 20 && total() < st.issued * allSubs; ) {
-    await sleep(100);
-    const d = total();
-    quiet = d === prev ? quiet + 1 : 0;
-    prev = d;
-  }
+  await drain();
   let missingTail = 0;
   for (const s of subs) missingTail += st.issued - 1 - s.last;
   const result = {
