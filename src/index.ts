@@ -2,7 +2,7 @@
 export { attachWs } from './express/attach-ws';
 export type { WsHandler, WsRouteMatcher } from './express/types';
 export { WsServer, channels } from './server/ws-server';
-export type { WsServerEvents, WsServerStats } from './server/ws-server';
+export type { LimitStats, WsServerEvents, WsServerStats } from './server/ws-server';
 export type { AttachWsOptions, RouteOptions } from './server/options';
 export { WebSocket } from './socket/websocket';
 export type { SendData, SendCallback, SendOptions, WebSocketEvents } from './socket/websocket';

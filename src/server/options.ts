@@ -32,8 +32,6 @@ export interface AttachWsOptions {
   maxHeldBytes?: number;
   /** Split outgoing messages into frames of at most this many bytes. Default: never. */
   fragmentSize?: number;
-  /** Topic subscribers buffering more than `limit` bytes are skipped (counted) or closed with 1008. Default 4 MiB, skip. */
-  backpressure?: { limit?: number; policy?: BackpressurePolicy };
   /** `send()` past this many buffered bytes (a peer that does not read) closes with 1008. Default 16 MiB. */
   maxBufferedAmount?: number;
   /** Most frames in one incoming message; more → 1009. Default 131,072. */
@@ -42,6 +40,8 @@ export interface AttachWsOptions {
   maxHeldMessages?: number;
   /** Close (1000) connections that send no message for this long. Default 0 (off). */
   idleTimeoutMs?: number;
+  /** Topic subscribers buffering more than `limit` bytes are skipped (counted) or closed with 1008. Default 4 MiB, skip. */
+  backpressure?: { limit?: number; policy?: BackpressurePolicy };
   /** Carries topics to other processes, e.g. `redisAdapter({ url })` from 'attach-ws/redis'. */
   adapter?: PubSubAdapter;
   /**

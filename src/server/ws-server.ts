@@ -37,11 +37,11 @@ export interface LimitStats {
 
 export interface WsServerStats {
   clients: number;
-  limits: LimitStats;
   upgrades: { accepted: number; rejected: number; passedOn: number };
   topics: TopicStats;
   /** Flow control of topic fan-out: queued bytes against the budget, paused publishers, dropped inbound messages. */
   delivery: DeliveryStats;
+  limits: LimitStats;
 }
 
 /** diagnostics_channel names: subscribe to observe without touching the code. */
@@ -75,10 +75,10 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   readonly #shutdownTimeoutMs: number;
   #heartbeat: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
+  readonly #limits: LimitStats = { sendBuffer: 0, idle: 0, unresponsive: 0 };
   #accepted = 0;
   #rejected = 0;
   #passedOn = 0;
-  readonly #limits: LimitStats = { sendBuffer: 0, idle: 0, unresponsive: 0 };
 
   constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
     super();
@@ -126,10 +126,10 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   stats(): WsServerStats {
     return {
       clients: this.clients.size,
-      limits: { ...this.#limits },
       upgrades: { accepted: this.#accepted, rejected: this.#rejected, passedOn: this.#passedOn },
       topics: this.#hub.stats(),
       delivery: this.#hub.deliveryStats(),
+      limits: { ...this.#limits },
     };
   }
 

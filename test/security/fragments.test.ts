@@ -7,7 +7,7 @@ import type { WebSocket } from 'attach-ws';
 import { useApps } from '../helpers/app-server';
 import { clientFrame, connectRaw } from '../helpers/raw-client';
 import { deferred } from '../integration/socket/support';
-import { KiB, MiB, retainedBufferBytes } from './support';
+import { KiB, MiB, retainedBufferBytes } from './memory';
 
 const apps = useApps();
 

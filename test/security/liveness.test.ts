@@ -7,7 +7,7 @@ import type { WebSocket } from 'attach-ws';
 import { useApps } from '../helpers/app-server';
 import { clientFrame, connectRaw } from '../helpers/raw-client';
 import { deferred } from '../integration/socket/support';
-import { MiB } from './support';
+import { MiB } from './memory';
 
 const apps = useApps();
 

@@ -8,7 +8,7 @@ import { isSendError, type WebSocket } from 'attach-ws';
 import { useApps } from '../helpers/app-server';
 import { clientFrame, connectRaw, type RawClient } from '../helpers/raw-client';
 import { deferred } from '../integration/socket/support';
-import { KiB, MiB } from './support';
+import { KiB, MiB } from './memory';
 
 const apps = useApps();
 
