@@ -1,6 +1,6 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { endAfterResponse, type PendingUpgrade } from '../server/pending-upgrade';
+import type { PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
@@ -28,15 +28,13 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       const socket = pending.socket as Socket;
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
+      // The server waited until no earlier response is in flight on this socket, so this cannot throw ERR_HTTP_SOCKET_ASSIGNED.
       res.assignSocket(socket);
-      res.on('finish', () => {
-        // Middleware answered: that response is the rejection.
-        pending.respondedByMiddleware(res.statusCode);
-        endAfterResponse(socket);
-      });
+      pending.useResponse(res);
+      // Middleware answered: that response is the rejection, and the socket closes once it is out.
+      res.on('finish', () => pending.respondedByMiddleware(res.statusCode));
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
-        res.detachSocket(socket);
         if (err === undefined || err === null || err === 'route' || err === 'router') {
           pending.reject(404, 'Not Found');
           return;

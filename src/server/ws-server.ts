@@ -3,12 +3,13 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isHandshakeError } from '../errors';
-import { checkOrigin, validateHandshake, type OriginCheck } from '../handshake';
+import { checkOrigin, handshakeError, validateHandshake, type OriginCheck } from '../handshake';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
-import { guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+import { afterEarlierResponses } from './earlier-responses';
+import { asError, guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
 
 /** How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
@@ -167,36 +168,87 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     if (channels.close.hasSubscribers) channels.close.publish({ ws });
   }
 
+  /**
+   * The `upgrade` listener. Nothing thrown in here may reach `process`: every
+   * failure becomes an HTTP answer on that socket (or, once a response has
+   * begun, the end of the socket) and an 'error' event.
+   */
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!this.#router.matches(req)) {
-      // Another upgrade listener (hot reload, socket.io, …) owns what we don't route.
-      if (this.#http.listenerCount('upgrade') > 1) {
-        this.#passedOn++;
-        return;
-      }
-      this.upgradeRejected(req, 404, 'no route');
-      writeRejection(socket, 404, 'Not Found');
+    let routed: boolean;
+    let matchError: { thrown: unknown } | undefined;
+    try {
+      routed = this.#router.matches(req);
+    } catch (thrown) {
+      routed = true; // ours to answer, with a 500
+      matchError = { thrown };
+    }
+    // Another upgrade listener (hot reload, socket.io, …) owns what we don't route.
+    if (!routed && this.#http.listenerCount('upgrade') > 1) {
+      this.#passedOn++;
       return;
     }
     guardSocket(socket);
-    if (this.closing) {
-      this.upgradeRejected(req, 503, 'shutting down');
-      writeRejection(socket, 503, 'Server is shutting down');
-      return;
-    }
-    let pending: PendingUpgrade;
+    afterEarlierResponses(
+      socket,
+      this.handshakeTimeoutMs,
+      () => {
+        if (matchError === undefined) this.#answerUpgrade(req, socket, head, routed);
+        else this.#failBeforePending(req, socket, matchError.thrown);
+      },
+      (reason) => {
+        // Writing now would interleave with the unfinished earlier response: drop the connection.
+        this.upgradeRejected(req, 408, `earlier response on the connection ${reason === 'timeout' ? 'never finished' : 'was cut'}`);
+        socket.destroy();
+      },
+    );
+  };
+
+  /** Answer an upgrade whose connection carries no earlier response any more. Never throws. */
+  #answerUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, routed: boolean): void {
+    let pending: PendingUpgrade | undefined;
     try {
+      if (!routed) {
+        this.upgradeRejected(req, 404, 'no route');
+        writeRejection(socket, 404, 'Not Found');
+        return;
+      }
+      if (this.closing) {
+        this.upgradeRejected(req, 503, 'shutting down');
+        writeRejection(socket, 503, 'Server is shutting down');
+        return;
+      }
       const handshake = validateHandshake(req);
-      checkOrigin(handshake.origin, this.#origins, req);
+      this.#checkOrigin(handshake.origin, req);
       pending = new PendingUpgrade(this, req, socket, head, handshake);
+      this.#router.dispatch(req, pending, this);
     } catch (err) {
-      if (!isHandshakeError(err)) throw err;
+      if (pending !== undefined) pending.fail(err);
+      else this.#failBeforePending(req, socket, err);
+    }
+  }
+
+  /** The origin check; a predicate that throws refuses the upgrade (403) and its error is reported. */
+  #checkOrigin(origin: string | undefined, req: IncomingMessage): void {
+    try {
+      checkOrigin(origin, this.#origins, req);
+    } catch (err) {
+      if (isHandshakeError(err)) throw err;
+      this.reportError(asError(err), undefined);
+      throw handshakeError('WS_HANDSHAKE_ORIGIN_FORBIDDEN');
+    }
+  }
+
+  /** A refusal (HandshakeError) or a failure (anything else: 500, reported) before middleware got the request. */
+  #failBeforePending(req: IncomingMessage, socket: Duplex, err: unknown): void {
+    if (isHandshakeError(err)) {
       this.upgradeRejected(req, err.status, err.message);
       writeRejection(socket, err.status, err.message, err.headers);
       return;
     }
-    this.#router.dispatch(req, pending, this);
-  };
+    this.reportError(asError(err), undefined);
+    this.upgradeRejected(req, 500, 'internal error');
+    writeRejection(socket, 500, 'Internal Server Error');
+  }
 
   async #shutdown(code: number, reason: string): Promise<void> {
     const closed = [...this.clients].map(
