@@ -7,6 +7,8 @@ import { hasWsRoute, kPendingUpgrade } from './route-table';
 /** The slice of an Express app the dispatcher uses. */
 export interface ExpressAppLike {
   handle(req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void): void;
+  /** A setting (one argument: Express 4 and 5 read a setting rather than route a GET). */
+  get(setting: string): unknown;
   readonly router: { stack: Parameters<typeof hasWsRoute>[0]['stack'] };
 }
 
@@ -22,6 +24,17 @@ export const kWsServer = Symbol.for('attach-ws.server');
 export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
   return {
     matches: (req) => hasWsRoute(app.router, req),
+    // Express's own rule (req.hostname / req.host on 4 and 5): X-Forwarded-Host counts only when
+    // 'trust proxy fn' (compiled from app.set('trust proxy', ...)) trusts the connection's address.
+    trustsProxy(req: IncomingMessage): boolean {
+      const trust = app.get('trust proxy fn');
+      if (typeof trust !== 'function') return false;
+      try {
+        return Boolean((trust as (address: string | undefined, hop: number) => unknown)(req.socket.remoteAddress, 0));
+      } catch {
+        return false; // an address proxy-addr cannot read is no trusted proxy
+      }
+    },
     dispatch(req: UpgradeRequest, pending: PendingUpgrade, server: WsServer): void {
       req[kPendingUpgrade] = pending;
       req[kWsServer] = server;

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isHandshakeError } from '../errors';
-import { checkOrigin, handshakeError, validateHandshake, type OriginCheck } from '../handshake';
+import { checkOrigin, handshakeError, requestHost, validateHandshake, type OriginCheck } from '../handshake';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
@@ -17,6 +17,11 @@ export interface UpgradeRouter {
   matches(req: IncomingMessage): boolean;
   /** Run the request through the app; it ends in `pending.accept(...)` or an HTTP response. */
   dispatch(req: IncomingMessage, pending: PendingUpgrade, server: WsServer): void;
+  /**
+   * Whether the request's connection comes from a proxy the app trusts (so its
+   * `X-Forwarded-Host` names the host the client addressed). Default: no.
+   */
+  trustsProxy?(req: IncomingMessage): boolean;
 }
 
 export interface WsServerEvents {
@@ -72,7 +77,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
-    this.#origins = options.origins;
+    this.#origins = validOrigins(options.origins);
     this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined));
     const server = this;
     this.#socketHost = {
@@ -230,12 +235,18 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   /** The origin check; a predicate that throws refuses the upgrade (403) and its error is reported. */
   #checkOrigin(origin: string | undefined, req: IncomingMessage): void {
     try {
-      checkOrigin(origin, this.#origins, req);
+      // Only the default same-origin check needs the host, and only for browser requests.
+      const host = this.#origins === undefined && origin !== undefined ? requestHost(req, this.#trustsProxy(req)) : undefined;
+      checkOrigin(origin, this.#origins, req, host);
     } catch (err) {
       if (isHandshakeError(err)) throw err;
       this.reportError(asError(err), undefined);
       throw handshakeError('WS_HANDSHAKE_ORIGIN_FORBIDDEN');
     }
+  }
+
+  #trustsProxy(req: IncomingMessage): boolean {
+    return this.#router.trustsProxy?.(req) === true;
   }
 
   /** A refusal (HandshakeError) or a failure (anything else: 500, reported) before middleware got the request. */
@@ -269,6 +280,13 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.#heartbeat = null;
     await this.#hub.close();
   }
+}
+
+/** `origins` as given, checked once at startup rather than misread on every upgrade. */
+function validOrigins(origins: OriginCheck | undefined): OriginCheck | undefined {
+  if (origins === undefined || origins === '*' || typeof origins === 'function') return origins;
+  if (Array.isArray(origins) && origins.every((entry) => typeof entry === 'string')) return origins;
+  throw new TypeError("attach-ws: origins must be '*', an array of origins like ['https://app.example.com'], or a predicate");
 }
 
 function heartbeatTick(clients: Set<WebSocket>): void {
