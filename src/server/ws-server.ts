@@ -2,6 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { encodeClosePayload } from '../codec/close';
 import { isHandshakeError } from '../errors';
 import { checkOrigin, handshakeError, requestHost, validateHandshake, type OriginCheck } from '../handshake';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
@@ -118,8 +119,16 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
    * Graceful shutdown: new upgrades get 503, every client gets a close frame
    * (`code`, default 1001 Going Away), and the promise resolves once all are
    * closed — or after `shutdownTimeoutMs`, when the rest are terminated.
+   *
+   * @throws TypeError for a code that may not be sent (RFC 6455 §7.4: 1004–1006,
+   *   1015, outside 1000–4999), RangeError for a reason over 123 bytes; the
+   *   server is then left exactly as it was.
    */
   close(code = 1001, reason = ''): Promise<void> {
+    // Checked before anything changes: a code or reason no client may be sent
+    // throws here, at once, instead of leaving the server half-closed (503 to
+    // every upgrade, its clients never told).
+    encodeClosePayload(code, reason);
     this.#closing ??= this.#shutdown(code, reason);
     return this.#closing;
   }
