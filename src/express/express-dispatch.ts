@@ -30,6 +30,8 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       res.shouldKeepAlive = false;
       res.assignSocket(socket);
       res.on('finish', () => {
+        // Accepted: `res` finished on its sink (for on-finished listeners); the socket is the connection's now.
+        if (!pending.pending) return;
         // Middleware answered: that response is the rejection.
         pending.respondedByMiddleware(res.statusCode);
         endAfterResponse(socket);

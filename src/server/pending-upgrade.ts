@@ -55,8 +55,13 @@ export class PendingUpgrade {
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
+   * `headers` (what middleware set on `res`, already fit for a 101) go out with it.
    */
-  accept(settings: HandshakeSettings, handler: ConnectionHandler): void {
+  accept(
+    settings: HandshakeSettings,
+    handler: ConnectionHandler,
+    headers?: Readonly<Record<string, string | readonly string[]>>,
+  ): void {
     if (!this.#settle()) return;
     if (this.host.closing) {
       this.#writeReject(503, 'Server is shutting down');
@@ -91,7 +96,7 @@ export class PendingUpgrade {
     tcp.setNoDelay?.(true);
     // Corked: what the handler sends right away (a welcome, history) leaves with the 101 in one write.
     corkForTurn(socket);
-    socket.write(buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined }));
+    socket.write(buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headers }));
     const ws = new WebSocket(socket, this.head, this.host.createSocketHost(), {
       protocol: protocol ?? '',
       extensions,
