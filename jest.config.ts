@@ -25,7 +25,7 @@ const config: Config = {
     {
       ...base,
       displayName: 'express4',
-      testMatch: ['<rootDir>/test/integration/express/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/express/**/*.test.ts', '<rootDir>/test/security/all-guard.test.ts'],
       moduleNameMapper: {
         ...moduleNameMapper,
         '^express$': '<rootDir>/node_modules/express4',
