@@ -41,7 +41,9 @@ export function headersFor101(res: ServerResponse): Record<string, string | stri
     res.assignSocket(sinkSocket() as never);
     res.writeHead(101);
   }
-  return fitFor101(res.getHeaders());
+  // Raw names keep the case middleware used (`Set-Cookie`, not `set-cookie`).
+  const names = (res as ServerResponse & { getRawHeaderNames?(): string[] }).getRawHeaderNames?.() ?? res.getHeaderNames();
+  return fitFor101(names.map((name): [string, OutgoingHttpHeaders[string]] => [name, res.getHeader(name)]));
 }
 
 /** End `res` (on its sink) so that on-finished listeners run, then let it go. */
@@ -54,9 +56,9 @@ export function finishUpgradeResponse(res: ServerResponse): void {
   res.end();
 }
 
-export function fitFor101(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
+export function fitFor101(headers: Iterable<[string, OutgoingHttpHeaders[string]]>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of headers) {
     const lower = name.toLowerCase();
     if (value === undefined || NOT_IN_101.has(lower) || lower.startsWith('content-') || lower.startsWith('sec-websocket-')) continue;
     const values = (Array.isArray(value) ? value : [value]).map(String).filter((v) => FIELD_VALUE.test(v));
