@@ -289,3 +289,29 @@ test('a sub-app mounted with app.use serves its ws routes, whether mounted befor
   await expect(firstMessage(`${running.url}/late/feed/7`)).resolves.toBe('late 7 true');
   await expect(upgradeStatus(`${running.url}/admin/nothing`)).resolves.toBe(404);
 });
+
+test(`a rejected promise from async middleware: ${expressMajor === 4 ? 'Express 4 does not catch it, so the upgrade times out with 408' : 'Express 5 passes it to next(err), a 500'}`, async () => {
+  const rejections: string[] = [];
+  const running = await apps.start(
+    (app) => {
+      app.ws(
+        '/async-guard',
+        () => {
+          const lookup = (async () => {
+            await Promise.resolve();
+            throw new Error('lookup failed');
+          })();
+          // Observed here so that Jest does not fail on it; Express 4 itself would leave it unhandled
+          // (Node's unhandledRejection, which by default ends the process).
+          lookup.catch((err: Error) => rejections.push(err.message));
+          return lookup;
+        },
+        () => undefined,
+      );
+    },
+    { handshakeTimeoutMs: 200 },
+  );
+  const res = await rawExchange(running.port, upgradeRequest('/async-guard'));
+  expect(rejections).toEqual(['lookup failed']);
+  expect(res.status).toBe(expressMajor === 4 ? 408 : 500);
+});
