@@ -44,6 +44,7 @@ const NO_ROUTES: Pick<RouterLike, 'stack'> = { stack: [] };
 function upgradeView(app: AppLike): ExpressAppLike {
   return {
     handle: (req, res, done) => app.handle(req, res, done),
+    get: (setting) => app.get(setting),
     get router() {
       const router = routerOf(app);
       if (router === undefined) return NO_ROUTES;
@@ -125,7 +126,7 @@ function ws(this: RouterLike | AppLike, path: unknown, ...args: unknown[]): unkn
 /** The last handler of a ws route: the upgrade made it through the middleware. */
 function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions | undefined): Middleware {
   const settingsByServer = new WeakMap<WsServer, HandshakeSettings>();
-  return function completeUpgrade(req: UpgradeRequest, _res: ServerResponse, next: Next) {
+  return function completeUpgrade(req: UpgradeRequest, res: ServerResponse, next: Next) {
     const pending = req[kPendingUpgrade];
     const server = req[kWsServer];
     if (pending === undefined || server === undefined) return next('route');

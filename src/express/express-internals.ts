@@ -20,6 +20,8 @@ export interface RouterLike {
 export interface AppLike {
   handle(req: unknown, res: unknown, done: (err?: unknown) => void): void;
   set(setting: string, value?: unknown): unknown;
+  /** One argument: read a setting (Express 4 and 5), never a GET route. */
+  get(setting: string): unknown;
   on(event: 'mount', listener: (parent: AppLike) => void): unknown;
   parent?: AppLike;
   lazyrouter?: () => void;
