@@ -4,6 +4,7 @@ import type { Application } from 'express-serve-static-core';
 import { resolveRouteSettings, type AttachWsOptions, type HandshakeSettings, type RouteOptions } from '../server/options';
 import type { ConnectionHandler } from '../server/pending-upgrade';
 import { WsServer } from '../server/ws-server';
+import { rememberAttachment } from './attached-servers';
 import { expressUpgradeRouter, kWsServer, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
@@ -29,7 +30,9 @@ interface RouterWithRoute {
 export function attachWs(app: Application, server: HttpServer | HttpsServer, options: AttachWsOptions = {}): WsServer {
   installWsMethod(app as unknown as RouterWithRoute & object);
   const expressApp = app as unknown as ExpressAppLike;
-  return new WsServer(server as HttpServer, expressUpgradeRouter(expressApp), options);
+  const wss = new WsServer(server as HttpServer, expressUpgradeRouter(expressApp), options);
+  rememberAttachment(app, server, wss); // for attach-ws/testing's request(app)
+  return wss;
 }
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * Two connected in-process streams, one for the client and one for the
+ * server: what one writes the other reads. They stand in for a TCP
+ * connection in memory mode, so the HTTP server parses the upgrade request,
+ * attach-ws answers 101 and both sides speak frames — with no port.
+ *
+ * TCP semantics that the server relies on are kept: `end()` is a FIN (the
+ * other side reads EOF and may still write: HTTP servers are half-open), and
+ * `destroy()` is a reset (the other side closes too).
+ */
+import { Duplex } from 'node:stream';
+
+/** One end. The socket-only methods the HTTP and WebSocket layers call are no-ops. */
+export class MemorySocket extends Duplex {
+  /** What Express's `req.ip` and loggers read; an in-memory peer is local. */
+  readonly remoteAddress = '127.0.0.1';
+  readonly remoteFamily = 'IPv4';
+  readonly remotePort: number;
+  readonly localAddress = '127.0.0.1';
+  readonly localPort = 0;
+  /** @internal */
+  peer: MemorySocket | null = null;
+  #wantsData = true;
+  /** Chunks (null: the peer's FIN) that arrived while our reader was full. */
+  #pending: Array<Buffer | null> = [];
+
+  constructor(remotePort: number) {
+    // allowHalfOpen: ending our side does not end the peer's (as on TCP).
+    super({ allowHalfOpen: true });
+    this.remotePort = remotePort;
+  }
+
+  setTimeout(): this {
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  override _read(): void {
+    this.#wantsData = true;
+    // Deliver what arrived while the reader was full (its backpressure).
+    while (this.#wantsData && this.#pending.length > 0) this.#wantsData = this.push(this.#pending.shift() ?? null);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const peer = this.peer;
+    if (peer === null || peer.destroyed) {
+      callback();
+      return;
+    }
+    // A copy: the writer may reuse its buffer (the decoder on the other side unmasks in place).
+    peer.#receive(Buffer.from(chunk));
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const peer = this.peer;
+    // Our FIN: the peer reads EOF once it has read what we wrote.
+    if (peer !== null && !peer.destroyed) peer.#receive(null);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const peer = this.peer;
+    this.peer = null;
+    this.#pending = [];
+    // A reset: the other side's connection is gone too (it sees 'close', no error).
+    if (peer !== null) {
+      peer.peer = null;
+      process.nextTick(destroyQuietly, peer);
+    }
+    callback(error);
+  }
+
+  #receive(chunk: Buffer | null): void {
+    if (this.#wantsData && this.#pending.length === 0) this.#wantsData = this.push(chunk);
+    else this.#pending.push(chunk);
+  }
+}
+
+function destroyQuietly(socket: MemorySocket): void {
+  socket.destroy();
+}
+
+let nextPort = 1;
+
+/** A connected pair: `[client, server]`. */
+export function memorySocketPair(): [MemorySocket, MemorySocket] {
+  // A distinct fake port per connection, so logs and rate limiters tell them apart.
+  const port = 40_000 + (nextPort++ % 20_000);
+  const client = new MemorySocket(port);
+  const server = new MemorySocket(port);
+  client.peer = server;
+  server.peer = client;
+  return [client, server];
+}
