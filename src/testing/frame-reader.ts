@@ -4,6 +4,7 @@
  * opcode, mask bit and payload. Whether the frames make valid messages is
  * the codec's FrameDecoder's job, which the messages go through next.
  */
+import { unmask } from '../codec/mask';
 
 /** One frame as it came off the wire. */
 export interface ReceivedFrame {
@@ -91,7 +92,7 @@ function parseFrame(frame: Buffer): ReceivedFrame {
   const keyAt = length7 === 126 ? 4 : length7 === 127 ? 10 : 2;
   const payloadAt = masked ? keyAt + 4 : keyAt;
   const payload = Buffer.from(bytes.subarray(payloadAt));
-  if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= bytes[keyAt + (i & 3)]!;
+  if (masked) unmask(payload, bytes.subarray(keyAt, keyAt + 4));
   return {
     fin: (b0 & 0x80) !== 0,
     rsv1: (b0 & 0x40) !== 0,
