@@ -57,21 +57,21 @@ export class MemorySocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const peer = this.peer;
-    if (peer === null || peer.destroyed) {
-      callback();
-      return;
-    }
+    // Delivered on the next tick, never inside write(): as on a real socket, a
+    // write cannot re-enter the writer through the peer's reaction to it.
     // A copy: the writer may reuse its buffer (the decoder on the other side unmasks in place).
-    peer.#receive(Buffer.from(chunk));
-    callback();
+    process.nextTick(deliver, this, Buffer.from(chunk), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    const peer = this.peer;
-    // Our FIN: the peer reads EOF once it has read what we wrote.
-    if (peer !== null && !peer.destroyed) peer.#receive(null);
-    callback();
+    // Our FIN: the peer reads EOF once it has read what we wrote (ticks run in order).
+    process.nextTick(deliver, this, null, callback);
+  }
+
+  /** @internal */
+  receive(chunk: Buffer | null): void {
+    if (this.#wantsData && this.#pending.length === 0) this.#wantsData = this.push(chunk);
+    else this.#pending.push(chunk);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -86,10 +86,12 @@ export class MemorySocket extends Duplex {
     callback(error);
   }
 
-  #receive(chunk: Buffer | null): void {
-    if (this.#wantsData && this.#pending.length === 0) this.#wantsData = this.push(chunk);
-    else this.#pending.push(chunk);
-  }
+}
+
+function deliver(from: MemorySocket, chunk: Buffer | null, callback: (error?: Error | null) => void): void {
+  const peer = from.peer;
+  if (peer !== null && !peer.destroyed) peer.receive(chunk);
+  callback();
 }
 
 function destroyQuietly(socket: MemorySocket): void {

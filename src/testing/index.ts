@@ -17,6 +17,7 @@
  *   .close(1000)
  *   .expectClosed(1000);
  */
+import { captureSite } from './errors';
 import { isRequestTarget, type RequestTarget } from './target';
 import { WsChain } from './ws-chain';
 
@@ -80,10 +81,10 @@ export function request(target: RequestTarget, options: WsRequestOptions = {}): 
   if (!(Number.isFinite(timeout) && timeout > 0)) throw new RangeError(`request: timeout must be a positive number of ms, got ${timeout}`);
   if (!(Number.isSafeInteger(maxPayload) && maxPayload > 0)) throw new RangeError(`request: invalid maxPayload ${maxPayload}`);
   return {
-    ws(path, protocols = []) {
+    ws: function ws(path, protocols = []) {
       if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError(`ws(path): a path starting with "/", got ${String(path)}`);
       const list = typeof protocols === 'string' ? [protocols] : [...protocols];
-      return new WsChain(target, path, list, { timeout, maxPayload });
+      return new WsChain(target, path, list, { timeout, maxPayload }, captureSite(ws));
     },
   };
 }

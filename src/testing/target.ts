@@ -18,11 +18,8 @@ import { attachWs } from '../express/attach-ws';
 import { attachmentOf } from '../express/attached-servers';
 import { memorySocketPair } from './duplex-pair';
 
-/** An Express app (anything `attachWs` takes) — a function with `handle`. */
-export interface ExpressAppTarget {
-  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): unknown;
-  handle: unknown;
-}
+/** An Express app (4 or 5): a request handler, recognised at run time by its `handle` method. */
+export type ExpressAppTarget = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** What `request()` accepts. */
 export type RequestTarget = ExpressAppTarget | http.Server | https.Server | string;
@@ -72,7 +69,10 @@ function memoryTransport(app: ExpressAppTarget): Transport {
     mode: 'memory',
     secure: false,
     requestOptions: {
+      // Host: localhost (the default port is left out of the header).
       host: 'localhost',
+      port: 80,
+      defaultPort: 80,
       // The server side is handed to the HTTP server as a new connection: it parses
       // the request, and its 'upgrade' listeners (attach-ws's) take it from there.
       createConnection: () => {

@@ -105,14 +105,16 @@ export class WsChain implements PromiseLike<void> {
   readonly #path: string;
   readonly #protocols: readonly string[];
   readonly #settings: ChainSettings;
+  readonly #site: Error;
   /** Lower-cased name → the header as set; a null value: `unset`. */
   readonly #headers = new Map<string, { name: string; value: string | null }>();
   readonly #steps: Step[] = [];
   #result: Promise<void> | null = null;
 
   /** @internal Use `request(target).ws(path)`. */
-  constructor(target: RequestTarget, path: string, protocols: readonly string[], settings: ChainSettings) {
+  constructor(target: RequestTarget, path: string, protocols: readonly string[], settings: ChainSettings, site: Error) {
     this.#target = target;
+    this.#site = site;
     this.#path = path;
     this.#protocols = protocols;
     this.#settings = settings;
@@ -504,7 +506,7 @@ export class WsChain implements PromiseLike<void> {
   async #run(): Promise<void> {
     const state: RunState = { transport: null, outcome: null, client: null, socket: null };
     const connectLabel = `ws(${describeText(this.#path)})`;
-    let current: Step | { label: string; site: Error } = { label: connectLabel, site: captureSite(this.#run) };
+    let current: Step | { label: string; site: Error } = { label: connectLabel, site: this.#site };
     try {
       const steps = this.#steps;
       const refusalIndex = steps.findIndex((step) => step.kind === 'connection-error');

@@ -273,6 +273,9 @@ describe('failure messages say what was expected and what arrived', () => {
     const { app } = echoApp();
     const err = await failure(request(app).ws('/echo').sendText('a').expectText('b'));
     expect(err.stack?.split('\n')[1]).toContain('request.test.ts');
+    // A refused upgrade points at the ws(...) call.
+    const refused = await failure(request(app).ws('/private/welcome').expectText());
+    expect(refused.stack?.split('\n')[1]).toContain('request.test.ts');
   });
 
   test('a close code that may not be sent is a usage error, and the chain still cleans up', async () => {
