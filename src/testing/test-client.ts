@@ -79,7 +79,10 @@ export class TestClient {
         onPong: (data) => this.#arrived({ kind: 'pong', data: Buffer.from(data) }),
         onClose: (code, reason) => this.#closeFrame(code, reason),
         onError: (err) => {
-          this.failure = `the server broke the protocol: ${err.message} (${err.code})`;
+          this.failure =
+            err.code === 'WS_ERR_MESSAGE_TOO_BIG'
+              ? `the server sent a message over the test client's maxPayload of ${options.maxPayload} bytes (${err.message})`
+              : `the server broke the protocol: ${err.message} (${err.code})`;
           // §7.1.7: fail the connection, with the close code the error calls for.
           this.#sendClose(err.closeCode, '');
           this.#socket.destroy();

@@ -389,7 +389,7 @@ export class WsChain implements PromiseLike<void> {
 
   /** Run `fn` with the open connection; a returned promise is awaited (within the step's timeout). */
   exec(fn: (socket: TestSocket) => unknown, options?: ExpectOptions): this {
-    return this.#add('exec', describeValue(fn), this.exec, 'other', options, async (state, timeoutMs) => {
+    return this.#add('exec', fn.name, this.exec, 'other', options, async (state, timeoutMs) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
         timer = setTimeout(resolve, timeoutMs, TIMED_OUT);

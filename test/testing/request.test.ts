@@ -315,3 +315,42 @@ describe('usage', () => {
     expect(() => request(express()).ws('no-slash')).toThrow(TypeError);
   });
 });
+
+describe('edge cases', () => {
+  test('unset removes a header the helper sends, so a test can check the refusal', async () => {
+    const { app } = echoApp();
+    await request(app).ws('/echo').unset('Sec-WebSocket-Key').expectConnectionError(400);
+  });
+
+  test('a connection dropped without a close frame counts as 1006', async () => {
+    const app = express();
+    app.ws('/drop', (ws) => ws.on('message', () => ws.terminate()));
+    await request(app).ws('/drop').sendText('bye').expectClosed(1006);
+    const err = await failure(request(app).ws('/drop').sendText('bye').expectText());
+    expect(err.message).toBe('expectText(): expected a text message, but the connection was dropped without a close frame (1006)');
+  });
+
+  test("a message over the test client's maxPayload fails the chain and says so", async () => {
+    const app = express();
+    app.ws('/big', (ws) => ws.send(Buffer.alloc(2048)));
+    const err = await failure(request(app, { maxPayload: 1024 }).ws('/big').expectBinary());
+    expect(err.message).toMatch(/^expectBinary\(\): expected a binary message, but the server sent a message over the test client's maxPayload of 1024 bytes/);
+  });
+
+  test('exec and wait run in order, and exec has a timeout too', async () => {
+    const { app } = echoApp();
+    const order: string[] = [];
+    await request(app)
+      .ws('/echo')
+      .exec(() => order.push('exec'))
+      .wait(1)
+      .exec(async (socket) => {
+        order.push('async exec');
+        socket.send('from exec');
+      })
+      .expectText('from exec');
+    expect(order).toEqual(['exec', 'async exec']);
+    const err = await failure(request(app).ws('/echo').exec(() => new Promise(() => {}), { timeout: 50 }));
+    expect(err.message).toBe('exec(): the function did not settle within 50 ms');
+  });
+});
