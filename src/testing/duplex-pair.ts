@@ -23,6 +23,8 @@ export class MemorySocket extends Duplex {
   #wantsData = true;
   /** Chunks (null: the peer's FIN) that arrived while our reader was full. */
   #pending: Array<Buffer | null> = [];
+  /** The peer's write callbacks, held while we are full: its writes then queue on its side, as on TCP. */
+  #blockedWriters: Array<() => void> = [];
 
   constructor(remotePort: number) {
     // allowHalfOpen: ending our side does not end the peer's (as on TCP).
@@ -54,6 +56,7 @@ export class MemorySocket extends Duplex {
     this.#wantsData = true;
     // Deliver what arrived while the reader was full (its backpressure).
     while (this.#wantsData && this.#pending.length > 0) this.#wantsData = this.push(this.#pending.shift() ?? null);
+    if (this.#wantsData) this.#releaseWriters();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -68,16 +71,26 @@ export class MemorySocket extends Duplex {
     process.nextTick(deliver, this, null, callback);
   }
 
-  /** @internal */
-  receive(chunk: Buffer | null): void {
+  /** @internal `chunk` from the peer; `written` is its write callback, called once we have room. */
+  receive(chunk: Buffer | null, written: () => void): void {
     if (this.#wantsData && this.#pending.length === 0) this.#wantsData = this.push(chunk);
     else this.#pending.push(chunk);
+    // A FIN needs no room; data waits for our reader to take it.
+    if (chunk === null || this.#wantsData) written();
+    else this.#blockedWriters.push(written);
+  }
+
+  #releaseWriters(): void {
+    const writers = this.#blockedWriters;
+    this.#blockedWriters = [];
+    for (const written of writers) written();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const peer = this.peer;
     this.peer = null;
     this.#pending = [];
+    this.#releaseWriters();
     // A reset: the other side's connection is gone too (it sees 'close', no error).
     if (peer !== null) {
       peer.peer = null;
@@ -85,13 +98,12 @@ export class MemorySocket extends Duplex {
     }
     callback(error);
   }
-
 }
 
 function deliver(from: MemorySocket, chunk: Buffer | null, callback: (error?: Error | null) => void): void {
   const peer = from.peer;
-  if (peer !== null && !peer.destroyed) peer.receive(chunk);
-  callback();
+  if (peer !== null && !peer.destroyed) peer.receive(chunk, callback);
+  else callback();
 }
 
 function destroyQuietly(socket: MemorySocket): void {
