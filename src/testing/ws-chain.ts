@@ -8,11 +8,13 @@
 import { Opcode } from '../codec/opcodes';
 import { describeBytes, describeClose, describeMessage, describeText, describeValue } from './describe';
 import { atSite, captureSite, WsTestError, type WsTestErrorCode } from './errors';
-import type { ReceivedFrame } from './frame-reader';
 import { openingHandshake, type HandshakeOutcome, type RefusedUpgrade, type UpgradeResponse } from './handshake';
+import { checkFrame, describeFrame, describeFrameFields, describeFrameSpec, describePayload, type FrameExpectation } from './frames';
 import { bytesEqual, deepMatch, runPredicate } from './match';
 import { openTransport, type RequestTarget, type Transport } from './target';
 import { TestClient, TIMED_OUT, type FrameSpec, type InboxEvent } from './test-client';
+
+export type { FrameExpectation } from './frames';
 
 /** Per-step options. */
 export interface ExpectOptions {
@@ -32,19 +34,6 @@ export type TextExpectation = string | RegExp | ((text: string) => boolean | voi
 export type BinaryExpectation = Uint8Array | readonly number[] | ((data: Buffer) => boolean | void);
 /** A ping's or pong's payload: exact text or bytes, or a predicate. */
 export type PayloadExpectation = string | Uint8Array | ((data: Buffer) => boolean | void);
-
-/** A raw frame's expected fields (those given are checked), or a predicate over the frame. */
-export type FrameExpectation =
-  | {
-      opcode?: number;
-      fin?: boolean;
-      rsv1?: boolean;
-      rsv2?: boolean;
-      rsv3?: boolean;
-      masked?: boolean;
-      payload?: string | Uint8Array | RegExp | ((payload: Buffer) => boolean | void);
-    }
-  | ((frame: ReceivedFrame) => boolean | void);
 
 /** The open connection, as `exec` gets it (an escape hatch for what the chain has no step for). */
 export interface TestSocket {
@@ -621,56 +610,4 @@ function checkValue<T>(expected: T | ((value: T) => boolean | void) | undefined,
     return problem === null ? null : `${describeValue(value)} (${problem})`;
   }
   return deepMatch(expected, value) ? null : describeValue(value);
-}
-
-const OPCODE_NAMES: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
-
-function describeOpcode(opcode: number): string {
-  return `0x${opcode.toString(16)}${OPCODE_NAMES[opcode] === undefined ? '' : ` (${OPCODE_NAMES[opcode]})`}`;
-}
-
-function describePayload(payload: Buffer): string {
-  return payload.length > 0 && isPrintable(payload) ? `${describeText(payload.toString('utf8'))} ${describeBytes(payload)}` : describeBytes(payload);
-}
-
-function isPrintable(bytes: Buffer): boolean {
-  for (const byte of bytes) if (byte < 0x20 || byte > 0x7e) return false;
-  return true;
-}
-
-function describeFrame(frame: ReceivedFrame): string {
-  const rsv = `${+frame.rsv1}${+frame.rsv2}${+frame.rsv3}`;
-  return `a frame fin=${+frame.fin} rsv=${rsv} opcode=${describeOpcode(frame.opcode)}${frame.masked ? ' masked' : ''} payload ${describePayload(frame.payload)}`;
-}
-
-function describeFrameSpec(spec: FrameSpec): string {
-  const fields = [`opcode: ${describeOpcode(spec.opcode)}`];
-  if (spec.fin === false) fields.push('fin: false');
-  for (const bit of ['rsv1', 'rsv2', 'rsv3'] as const) if (spec[bit] === true) fields.push(`${bit}: true`);
-  if (spec.mask === false) fields.push('mask: false');
-  if (spec.payload !== undefined) fields.push(`payload: ${describeValue(spec.payload)}`);
-  return `{ ${fields.join(', ')} }`;
-}
-
-function describeFrameFields(expected: Exclude<FrameExpectation, (frame: ReceivedFrame) => boolean | void>): string {
-  const fields: string[] = [];
-  if (expected.opcode !== undefined) fields.push(`opcode=${describeOpcode(expected.opcode)}`);
-  for (const field of ['fin', 'rsv1', 'rsv2', 'rsv3', 'masked'] as const) {
-    if (expected[field] !== undefined) fields.push(`${field}=${+expected[field]!}`);
-  }
-  if (expected.payload !== undefined) fields.push(`payload ${describeValue(expected.payload)}`);
-  return fields.length === 0 ? 'any fields' : fields.join(' ');
-}
-
-/** Null when the frame matches; '' for a plain mismatch, else a predicate's reason. */
-function checkFrame(expected: FrameExpectation, frame: ReceivedFrame): string | null {
-  if (typeof expected === 'function') return runPredicate(expected, frame);
-  for (const field of ['opcode', 'fin', 'rsv1', 'rsv2', 'rsv3', 'masked'] as const) {
-    if (expected[field] !== undefined && expected[field] !== frame[field]) return '';
-  }
-  const payload = expected.payload;
-  if (payload === undefined) return null;
-  if (typeof payload === 'function') return runPredicate(payload, frame.payload);
-  if (payload instanceof RegExp) return payload.test(frame.payload.toString('utf8')) ? null : '';
-  return bytesEqual(typeof payload === 'string' ? Buffer.from(payload) : payload, frame.payload) ? null : '';
 }
