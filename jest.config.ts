@@ -3,6 +3,7 @@ import type { Config } from 'jest';
 const moduleNameMapper: Record<string, string> = {
   '^attach-ws$': '<rootDir>/src/index.ts',
   '^attach-ws/redis$': '<rootDir>/src/pubsub/redis-adapter.ts',
+  '^attach-ws/testing$': '<rootDir>/src/testing/index.ts',
 };
 
 const base = {

@@ -4,6 +4,7 @@ import type { Application } from 'express-serve-static-core';
 import { resolveRouteSettings, type AttachWsOptions, type HandshakeSettings, type RouteOptions } from '../server/options';
 import type { ConnectionHandler } from '../server/pending-upgrade';
 import { WsServer } from '../server/ws-server';
+import { rememberAttachment } from './attached-servers';
 import { expressUpgradeRouter, kWsServer, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
 import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike, type RouterLike } from './express-internals';
 import { kPendingUpgrade, markWsRoute } from './route-table';
@@ -32,7 +33,9 @@ interface RouterWithRoute {
 export function attachWs(app: Application, server: HttpServer | HttpsServer, options: AttachWsOptions = {}): WsServer {
   const expressApp = app as unknown as AppLike;
   installWsMethod(expressApp);
-  return new WsServer(server as HttpServer, expressUpgradeRouter(upgradeView(expressApp)), options);
+  const wss = new WsServer(server as HttpServer, expressUpgradeRouter(upgradeView(expressApp)), options);
+  rememberAttachment(app, server, wss); // for attach-ws/testing's request(app)
+  return wss;
 }
 
 const NO_ROUTES: Pick<RouterLike, 'stack'> = { stack: [] };

@@ -79,27 +79,3 @@ export class ChatClient {
     this.socket.terminate();
   }
 }
-
-/**
- * Try an upgrade that the server should refuse; resolve with the HTTP status
- * and body it answered with (the `ws` client's `unexpected-response`).
- */
-export function refusedUpgrade(wsUrl: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(wsUrl, options);
-    socket.on('open', () => {
-      socket.terminate();
-      reject(new Error(`${wsUrl} was upgraded, expected a refusal`));
-    });
-    socket.on('unexpected-response', (req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    socket.on('error', (err) => reject(err));
-  });
-}

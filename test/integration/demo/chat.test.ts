@@ -1,12 +1,15 @@
 /**
- * The demo chat (demo/app.js) over real sockets, with the `ws` client and
- * supertest: rooms, history, typing, the JSON protocol's errors, and the
- * Express middleware that refuses upgrades with real HTTP statuses.
+ * The demo chat (demo/app.js): one client at a time through attach-ws/testing
+ * (in memory, on the app), conversations between several clients over real
+ * sockets with the `ws` client, and plain HTTP with supertest — rooms,
+ * history, typing, the JSON protocol's errors, and the Express middleware
+ * that refuses upgrades with real HTTP statuses.
  */
 import request from 'supertest';
 import { attachWs } from 'attach-ws';
+import { request as wsRequest } from 'attach-ws/testing';
 import { createChatApp, type ChatApp } from '../../../demo/app';
-import { ChatClient, refusedUpgrade, type ServerMessage } from './chat-client';
+import { ChatClient, type ServerMessage } from './chat-client';
 
 const HISTORY = 3;
 const MAX_TEXT = 100;
@@ -31,6 +34,17 @@ afterEach(() => {
 afterAll(async () => {
   await chat.close();
 });
+
+/** A room of its own for each chain, so no other test's join or leave reaches it. */
+let rooms = 0;
+function freshRoom(): string {
+  return `t${++rooms}`;
+}
+
+/** The welcome a client gets on joining (any members, history, limits). */
+function welcome(fields: Record<string, unknown> = {}): unknown {
+  return expect.objectContaining({ type: 'welcome', ...fields });
+}
 
 /** Join `room` as `nick` and return the client with its welcome message. */
 async function join(room: string, nick: string): Promise<{ client: ChatClient; welcome: ServerMessage }> {
@@ -77,32 +91,29 @@ describe('plain HTTP next to the WebSocket routes', () => {
 
 describe('the upgrade runs through Express middleware', () => {
   it('refuses an upgrade without a nickname with a real 401 from the middleware', async () => {
-    const { status, body } = await refusedUpgrade(`${wsBase}/chat/lobby`);
-    expect(status).toBe(401);
-    expect(body).toContain('nickname');
+    await wsRequest(chat.app).ws('/chat/lobby').expectConnectionError(401, /nickname/);
   });
 
   it('refuses an invalid nickname with 401', async () => {
-    expect((await refusedUpgrade(`${wsBase}/chat/lobby?nick=${encodeURIComponent('a<b>')}`)).status).toBe(401);
-    expect((await refusedUpgrade(`${wsBase}/chat/lobby?nick=${'x'.repeat(25)}`)).status).toBe(401);
+    await wsRequest(chat.app).ws(`/chat/lobby?nick=${encodeURIComponent('a<b>')}`).expectConnectionError(401);
+    await wsRequest(chat.app).ws(`/chat/lobby?nick=${'x'.repeat(25)}`).expectConnectionError(401);
   });
 
   it('accepts the nickname from the cookie the page sets', async () => {
-    const client = await ChatClient.open(`${wsBase}/chat/lobby`, { headers: { Cookie: 'nick=cookie-monster' } });
-    open.push(client);
-    expect(await client.next('welcome')).toMatchObject({ nick: 'cookie-monster', room: 'lobby' });
+    await wsRequest(chat.app)
+      .ws('/chat/lobby')
+      .set('Cookie', 'nick=cookie-monster')
+      .expectJson(welcome({ nick: 'cookie-monster', room: 'lobby' }));
   });
 
   it('refuses a page from another origin with 403, and accepts its own origin', async () => {
-    const host = new URL(url).host;
-    expect((await refusedUpgrade(`${wsBase}/chat/lobby?nick=eve`, { origin: 'http://evil.example' })).status).toBe(403);
-    const client = await ChatClient.open(`${wsBase}/chat/lobby?nick=ann`, { origin: `http://${host}` });
-    open.push(client);
-    await client.next('welcome');
+    await wsRequest(chat.app).ws('/chat/lobby?nick=eve').set('Origin', 'http://evil.example').expectConnectionError(403);
+    // In memory the request's Host is "localhost".
+    await wsRequest(chat.app).ws('/chat/lobby?nick=ann').set('Origin', 'http://localhost').expectJson(welcome({ nick: 'ann' }));
   });
 
   it('refuses an invalid room name with 400', async () => {
-    expect((await refusedUpgrade(`${wsBase}/chat/${'r'.repeat(40)}?nick=ann`)).status).toBe(400);
+    await wsRequest(chat.app).ws(`/chat/${'r'.repeat(40)}?nick=ann`).expectConnectionError(400);
   });
 });
 
@@ -138,17 +149,15 @@ describe('rooms', () => {
   });
 
   it(`replays the last ${HISTORY} messages of the room to whoever joins`, async () => {
-    const alice = await join('library', 'alice');
-    for (let i = 1; i <= HISTORY + 2; i++) alice.client.say(`line ${i}`);
-    for (let i = 1; i <= HISTORY + 2; i++) await alice.client.next('message');
+    const room = freshRoom();
+    const alice = wsRequest(chat.app).ws(`/chat/${room}?nick=alice`).expectJson(welcome({ history: [] }));
+    for (let i = 1; i <= HISTORY + 2; i++) alice.sendJson({ type: 'say', text: `line ${i}` });
+    for (let i = 1; i <= HISTORY + 2; i++) alice.expectJson(expect.objectContaining({ type: 'message', text: `line ${i}` }));
+    await alice;
 
-    const late = await join('library', 'late');
-    const history = late.welcome.history as ServerMessage[];
-    expect(history.map((m) => m.text)).toEqual(['line 3', 'line 4', 'line 5']);
-    expect(history.map((m) => m.id)).toEqual([3, 4, 5]);
-
-    const elsewhere = await join('attic', 'late');
-    expect(elsewhere.welcome.history).toEqual([]);
+    const replayed = [3, 4, 5].map((id) => expect.objectContaining({ id, text: `line ${id}` }));
+    await wsRequest(chat.app).ws(`/chat/${room}?nick=late`).expectJson(welcome({ history: replayed }));
+    await wsRequest(chat.app).ws(`/chat/${freshRoom()}?nick=late`).expectJson(welcome({ history: [] }));
   });
 
   it('relays typing to the others in the room but not back to the typist', async () => {
@@ -178,47 +187,58 @@ describe('the JSON protocol refuses bad input without crashing', () => {
   ];
 
   it.each(cases)('answers %s with an error message and stays open', async (_what, frame, code) => {
-    const { client } = await join('errors', 'tester');
-    client.socket.send(frame);
-    const error = await client.next('error');
-    expect(error).toMatchObject({ type: 'error', code });
-    expect(typeof error.message).toBe('string');
-    // Still connected and still chatting.
-    client.say('still here');
-    expect(await client.next('message')).toMatchObject({ text: 'still here' });
+    await wsRequest(chat.app)
+      .ws(`/chat/${freshRoom()}?nick=tester`)
+      .expectJson(welcome())
+      .send(frame)
+      .expectJson({ type: 'error', code, message: expect.any(String) })
+      // Still connected and still chatting.
+      .sendJson({ type: 'say', text: 'still here' })
+      .expectJson(expect.objectContaining({ type: 'message', text: 'still here' }));
   });
 
   it('accepts a message of exactly the limit, counted in characters', async () => {
-    const { client } = await join('errors', 'tester');
-    client.say('é'.repeat(MAX_TEXT));
-    expect(await client.next('message')).toMatchObject({ text: 'é'.repeat(MAX_TEXT) });
+    await wsRequest(chat.app)
+      .ws(`/chat/${freshRoom()}?nick=tester`)
+      .expectJson(welcome())
+      .sendJson({ type: 'say', text: 'é'.repeat(MAX_TEXT) })
+      .expectJson(expect.objectContaining({ type: 'message', text: 'é'.repeat(MAX_TEXT) }));
   });
 
   it(`closes with 1008 after ${MAX_ERRORS} bad messages`, async () => {
-    const { client } = await join('errors', 'spammer');
-    for (let i = 0; i < MAX_ERRORS; i++) client.socket.send('not json');
-    expect(await client.closed).toEqual({ code: 1008, reason: 'too many invalid messages' });
+    const spammer = wsRequest(chat.app).ws(`/chat/${freshRoom()}?nick=spammer`).expectJson(welcome());
+    for (let i = 0; i < MAX_ERRORS; i++) spammer.sendText('not json');
+    await spammer.expectClosed(1008, 'too many invalid messages');
   });
 
   it('closes with 1009 when a frame is over maxPayload', async () => {
-    const { client } = await join('errors', 'flooder');
-    client.say('x'.repeat(MAX_PAYLOAD + 1));
-    expect((await client.closed).code).toBe(1009);
-    const { client: other } = await join('errors', 'survivor');
-    other.say('server is fine');
-    expect(await other.next('message')).toMatchObject({ text: 'server is fine' });
+    const room = freshRoom();
+    await wsRequest(chat.app)
+      .ws(`/chat/${room}?nick=flooder`)
+      .expectJson(welcome())
+      .sendJson({ type: 'say', text: 'x'.repeat(MAX_PAYLOAD + 1) })
+      .expectClosed(1009);
+    await wsRequest(chat.app)
+      .ws(`/chat/${room}?nick=survivor`)
+      .expectJson(welcome())
+      .sendJson({ type: 'say', text: 'server is fine' })
+      .expectJson(expect.objectContaining({ type: 'message', text: 'server is fine' }));
   });
 });
 
 describe('shutdown', () => {
   it('closes every chat client with 1001 and stops listening', async () => {
     const own = createChatApp({ attachWs });
-    const ownUrl = await own.listen(0, '127.0.0.1');
-    const client = await ChatClient.open(`${ownUrl.replace(/^http/, 'ws')}/chat/lobby?nick=last`);
-    open.push(client);
-    await client.next('welcome');
-    await own.close();
-    expect((await client.closed).code).toBe(1001);
+    await own.listen(0, '127.0.0.1');
+    let closing: Promise<void> | undefined;
+    await wsRequest(own.server)
+      .ws('/chat/lobby?nick=last')
+      .expectJson(welcome())
+      .exec(() => {
+        closing = own.close();
+      })
+      .expectClosed(1001, 'server restarting');
+    await closing;
     expect(own.server.listening).toBe(false);
   });
 });
