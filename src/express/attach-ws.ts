@@ -134,10 +134,14 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       settings = resolveRouteSettings(server.settings, routeOptions);
       settingsByServer.set(server, settings);
     }
-    res.detachSocket(pending.socket as never);
-    const headers = headersFor101(res);
-    pending.accept(settings, handler, headers);
-    finishUpgradeResponse(res);
+    let accepted = false;
+    pending.accept(settings, handler, () => {
+      // Decided: the raw socket is the connection's from now on, `res` only reports what middleware set.
+      accepted = true;
+      if (res.socket === pending.socket) res.detachSocket(pending.socket as never);
+      return headersFor101(res);
+    });
+    if (accepted) finishUpgradeResponse(res);
   };
 }
 

@@ -55,12 +55,13 @@ export class PendingUpgrade {
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
-   * `headers` (what middleware set on `res`, already fit for a 101) go out with it.
+   * `extraHeaders` is called once the upgrade is decided and before the 101 is
+   * written: what it returns (what middleware set on `res`, fit for a 101) goes out with it.
    */
   accept(
     settings: HandshakeSettings,
     handler: ConnectionHandler,
-    headers?: Readonly<Record<string, string | readonly string[]>>,
+    extraHeaders?: () => Readonly<Record<string, string | readonly string[]>>,
   ): void {
     if (!this.#settle()) return;
     if (this.host.closing) {
@@ -71,6 +72,7 @@ export class PendingUpgrade {
     let protocol: string | undefined;
     let deflate: PerMessageDeflate | null = null;
     let extensions = '';
+    let headers: Readonly<Record<string, string | readonly string[]>> | undefined;
     try {
       const choose = settings.handleProtocols;
       protocol = selectProtocol(
@@ -85,6 +87,7 @@ export class PendingUpgrade {
           extensions = agreed.response;
         }
       }
+      headers = extraHeaders?.();
     } catch (err) {
       const status = isHandshakeError(err) ? err.status : 500;
       this.#writeReject(status, isHandshakeError(err) ? err.message : 'Internal Server Error');
