@@ -138,22 +138,14 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       settings = resolveRouteSettings(server.settings, routeOptions);
       settingsByServer.set(server, settings);
     }
-    if (pending.answeredByMiddleware) {
-      pending.accept(settings, handler); // middleware answered, then called next(): its answer stands
-      return;
-    }
-    // attach-ws writes the 101 on the socket itself; `res` only runs its hooks on a sink.
-    res.detachSocket(pending.socket as never);
-    pending.useResponse(null);
-    let headers: ReturnType<typeof headersFor101>;
-    try {
-      headers = headersFor101(res);
-    } catch (err) {
-      pending.fail(err); // an on-headers hook threw: 500, reported
-      return;
-    }
-    pending.accept(settings, handler, headers);
-    finishUpgradeResponse(res);
+    let accepted = false;
+    pending.accept(settings, handler, () => {
+      // Decided: the raw socket is the connection's from now on, `res` only reports what middleware set.
+      accepted = true;
+      if (res.socket === pending.socket) res.detachSocket(pending.socket as never);
+      return headersFor101(res);
+    });
+    if (accepted) finishUpgradeResponse(res);
   };
 }
 

@@ -72,7 +72,7 @@ export class PendingUpgrade {
    * upgrade whose response has begun can no longer become a 101, and its
    * socket is taken back from that response before attach-ws writes on it.
    */
-  useResponse(res: MiddlewareResponse | null): void {
+  useResponse(res: MiddlewareResponse): void {
     this.#response = res;
   }
 
@@ -86,13 +86,14 @@ export class PendingUpgrade {
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
-   * `headers` (what middleware set on `res`, already fit for a 101) go out with it.
+   * `extraHeaders` is called once the upgrade is decided and before the 101 is
+   * written: what it returns (what middleware set on `res`, fit for a 101) goes out with it.
    * Nothing thrown in here escapes: a failure before the 101 is answered 500.
    */
   accept(
     settings: HandshakeSettings,
     handler: ConnectionHandler,
-    headers?: Readonly<Record<string, string | readonly string[]>>,
+    extraHeaders?: () => Readonly<Record<string, string | readonly string[]>>,
   ): void {
     if (this.answeredByMiddleware) {
       // A middleware answered and then called next() anyway: its answer
@@ -117,6 +118,7 @@ export class PendingUpgrade {
     let deflate: PerMessageDeflate | null = null;
     let extensions = '';
     let response: string;
+    let headers: Readonly<Record<string, string | readonly string[]>> | undefined;
     try {
       const choose = settings.handleProtocols;
       protocol = selectProtocol(
@@ -131,6 +133,7 @@ export class PendingUpgrade {
           extensions = agreed.response;
         }
       }
+      headers = extraHeaders?.();
       response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headers });
     } catch (err) {
       deflate?.close();

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
@@ -314,4 +316,31 @@ test(`a rejected promise from async middleware: ${expressMajor === 4 ? 'Express 
   const res = await rawExchange(running.port, upgradeRequest('/async-guard'));
   expect(rejections).toEqual(['lookup failed']);
   expect(res.status).toBe(expressMajor === 4 ? 408 : 500);
+});
+
+test('routes made before attach-ws is even loaded keep to their kind: the hook does not rely on late binding', async () => {
+  let early!: ReturnType<typeof express>;
+  let attach!: typeof import('attach-ws').attachWs;
+  jest.isolateModules(() => {
+    // A fresh copy of express, and a route on it, before attach-ws is loaded (Express 4 binds Route#dispatch here).
+    const freshExpress = require('express') as typeof express;
+    early = freshExpress();
+    early.get('/early', (_req, res) => {
+      res.send('plain HTTP');
+    });
+    ({ attachWs: attach } = require('attach-ws') as typeof import('attach-ws'));
+  });
+  const server = http.createServer(early);
+  const wss = attach(early, server);
+  early.ws('/early', (ws) => ws.send('ws'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    await expect(firstMessage(`ws://127.0.0.1:${port}/early`)).resolves.toBe('ws');
+    await request(server).get('/early').expect(200, 'plain HTTP');
+  } finally {
+    await wss.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
