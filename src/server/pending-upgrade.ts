@@ -98,14 +98,9 @@ export class PendingUpgrade {
     if (this.answeredByMiddleware) {
       // A middleware answered and then called next() anyway: its answer
       // stands (the socket closes once it is out), the handler never runs.
-      if (this.pending) {
-        this.host.reportError(
-          Object.assign(new Error('attach-ws: middleware answered the upgrade and then called next(); the handler was not run'), {
-            code: 'WS_UPGRADE_ALREADY_ANSWERED',
-          }),
-          undefined,
-        );
-      }
+      // Reported: on a GET the same mistake makes Express throw ERR_HTTP_HEADERS_SENT.
+      const err = new Error('attach-ws: middleware answered the upgrade and then called next(); the handler was not run');
+      this.host.reportError(Object.assign(err, { code: 'WS_UPGRADE_ALREADY_ANSWERED' }), undefined);
       return;
     }
     if (!this.#settle()) return;

@@ -47,15 +47,24 @@ describe('a middleware that answers and then calls next()', () => {
   });
 
   test('keeps its answer when next() comes a turn later, after res.json()', async () => {
-    const { running, handled } = await startWith((_req, res, next) => {
+    let middlewareDone: () => void = () => undefined;
+    const nextCalled = new Promise<void>((resolve) => {
+      middlewareDone = resolve;
+    });
+    const { running, handled, errors } = await startWith((_req, res, next) => {
       res.status(403).json({ error: 'forbidden' });
-      setImmediate(next);
+      setImmediate(() => {
+        next();
+        middlewareDone();
+      });
     });
     const res = await exchange(running.port);
+    await nextCalled;
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body.toString())).toEqual({ error: 'forbidden' });
     expect(res.rest).toBe('');
     expect(handled).toEqual([]);
+    expect(errors.map((err) => err.code)).toEqual(['WS_UPGRADE_ALREADY_ANSWERED']);
   });
 
   test('keeps a streamed answer it finishes after calling next()', async () => {
