@@ -33,6 +33,12 @@ export interface AttachWsOptions {
   fragmentSize?: number;
   /** Topic subscribers buffering more than `limit` bytes are skipped (counted) or closed with 1008. Default 4 MiB, skip. */
   backpressure?: { limit?: number; policy?: BackpressurePolicy };
+  /**
+   * Open connections this server holds at most; upgrades beyond it are answered
+   * 503 with `Retry-After` (counted in `stats().upgrades.overCapacity`).
+   * Default 50,000; `Infinity` for no limit.
+   */
+  maxConnections?: number;
   /** Carries topics to other processes, e.g. `redisAdapter({ url })` from 'attach-ws/redis'. */
   adapter?: PubSubAdapter;
 }
@@ -89,6 +95,18 @@ function resolveDeflate(option: boolean | PerMessageDeflateOptions | undefined):
   const options = option === true ? {} : option;
   resolveDeflateOptions(options); // throws a RangeError now, not on every upgrade
   return options;
+}
+
+/** Default `maxConnections`: see the README options table for why this number. */
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
+
+/** `maxConnections`: a non-negative integer, or Infinity for no limit. */
+export function resolveMaxConnections(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_CONNECTIONS;
+  if (value !== Infinity && !(Number.isInteger(value) && value >= 0)) {
+    throw new RangeError('attach-ws: maxConnections must be a non-negative integer or Infinity');
+  }
+  return value;
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

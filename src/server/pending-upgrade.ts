@@ -19,6 +19,8 @@ export interface UpgradeHost {
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
+  /** Answers 503 and returns true when the server already holds `maxConnections`. */
+  refuseIfFull(req: IncomingMessage, socket: Duplex): boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export class PendingUpgrade {
       this.#writeReject(503, 'Server is shutting down');
       return;
     }
+    if (this.host.refuseIfFull(this.req, this.socket)) return;
     const { req, socket, handshake } = this;
     let protocol: string | undefined;
     let deflate: PerMessageDeflate | null = null;
