@@ -92,7 +92,14 @@ export function resolveRouteSettings(base: HandshakeSettings, route: RouteOption
 
 function resolveDeflate(option: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {
   if (option === undefined || option === false) return null;
-  const options = option === true ? {} : option;
+  const given = option === true ? {} : option;
+  // Server context takeover is opt-in: with it, every connection that is sent
+  // one compressed message keeps its own deflate stream (~330 KiB of zlib
+  // state at the default window and memLevel) for as long as it stays open.
+  // Without it (RFC 7692 §7.1.1.1, which a server MAY answer unasked) a
+  // message is compressed with a process-wide stream, reset after each, and a
+  // broadcast is compressed once for all subscribers.
+  const options: PerMessageDeflateOptions = { ...given, serverNoContextTakeover: given.serverNoContextTakeover ?? true };
   resolveDeflateOptions(options); // throws a RangeError now, not on every upgrade
   return options;
 }
