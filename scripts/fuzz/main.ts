@@ -2,9 +2,10 @@
  * `npm run fuzz [-- --seed=N --frames=N --concurrency=N --deflate=on|off|both]`:
  * at least 1,000,000 frames by default, half with permessage-deflate. Prints
  * one summary line per mode and exits non-zero on any failure.
+ * `--stream=<seed> --deflate=on|off` replays one stream a failure printed.
  */
 import { startFuzzServer } from './echo-server';
-import { passed, runFuzz, summaryLine } from './run-fuzz';
+import { emptyReport, passed, runFuzz, runStream, summaryLine } from './run-fuzz';
 
 function arg(name: string, fallback: string): string {
   const prefix = `--${name}=`;
@@ -28,6 +29,15 @@ async function main(): Promise<void> {
     console.error('unhandled rejection:', err);
   });
   const server = await startFuzzServer();
+  const stream = arg('stream', '');
+  if (stream !== '') {
+    const report = emptyReport({ seed: Number(stream), deflate: modes === 'on' });
+    await runStream(server, Number(stream), modes === 'on', report);
+    console.log(summaryLine(report));
+    for (const sample of report.samples) console.log(`  ${sample}`);
+    await server.close();
+    return;
+  }
   let ok = true;
   const started = Date.now();
   for (const deflate of runs) {

@@ -86,6 +86,16 @@ function chunkSize(rng: Prng): number {
   return rng.int(513, 8192);
 }
 
+function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -132,13 +142,8 @@ export async function exchange(opened: Opened, bytes: Buffer, rng: Prng, endAfte
     },
     { maxPayload: 0, expectMasked: false, perMessageDeflate: deflate !== null },
   );
-  const closed = new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), waitMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
+  let socketClosed = false;
+  socket.once('close', () => (socketClosed = true));
   socket.on('error', () => {}); // EPIPE/ECONNRESET once the server failed the connection: expected
   socket.on('data', (chunk: Buffer) => decoder.push(chunk));
   if (opened.rest.length > 0) decoder.push(opened.rest);
@@ -152,7 +157,8 @@ export async function exchange(opened: Opened, bytes: Buffer, rng: Prng, endAfte
   }
   if (endAfter && !socket.destroyed) socket.end();
 
-  received.leftOpen = !(await closed);
+  // The wait starts once everything is written: on a loaded machine writing alone can take seconds.
+  received.leftOpen = !(socketClosed || (await closedWithin(socket, waitMs)));
   if (received.leftOpen) socket.destroy();
   if (inflating > 0) await new Promise<void>((resolve) => (inflated = resolve));
   deflate?.close();

@@ -40,6 +40,14 @@ export interface FuzzReport {
   samples: string[];
 }
 
+/**
+ * How long a client waits, after its last write, for the server to close the
+ * connection before counting it as left open: far past the server's close
+ * timeout, since a loaded machine delays everything (a leaked connection
+ * never closes, and the server-side count at the end catches it too).
+ */
+const CLIENT_WAIT_MS = FUZZ_CLOSE_TIMEOUT_MS + 18_000;
+
 const OFFERS = [
   'permessage-deflate',
   'permessage-deflate; client_max_window_bits',
@@ -90,7 +98,7 @@ function describe(plan: Plan, got: Received, seed: number, path: string, offer: 
 }
 
 /** Run one stream on a connection of its own; its seed alone reproduces it. */
-async function runStream(server: FuzzServer, seed: number, deflate: boolean, report: FuzzReport): Promise<void> {
+export async function runStream(server: FuzzServer, seed: number, deflate: boolean, report: FuzzReport): Promise<void> {
   const rng = new Prng(seed);
   const path = deflate && rng.chance(0.5) ? '/echo-takeover' : '/echo';
   const offer = deflate ? rng.pick(OFFERS) : null;
@@ -98,7 +106,7 @@ async function runStream(server: FuzzServer, seed: number, deflate: boolean, rep
   const streamPlan = plan(rng, opened.deflate);
   const bytes = planBytes(streamPlan);
   // Random bytes may leave the server waiting for the rest of a frame: half-close to end it.
-  const got = await exchange(opened, bytes, rng, streamPlan.kind === 'random', FUZZ_CLOSE_TIMEOUT_MS + 3_000);
+  const got = await exchange(opened, bytes, rng, streamPlan.kind === 'random', CLIENT_WAIT_MS);
   report.streams[streamPlan.kind]++;
   report.frames += streamPlan.raw === null ? streamPlan.frames.length : 1;
   report.bytes += bytes.length;
@@ -107,8 +115,8 @@ async function runStream(server: FuzzServer, seed: number, deflate: boolean, rep
   if (failures.length > 0 && report.samples.length < 10) report.samples.push(describe(streamPlan, got, seed, path, offer));
 }
 
-export async function runFuzz(server: FuzzServer, options: FuzzOptions): Promise<FuzzReport> {
-  const report: FuzzReport = {
+export function emptyReport(options: Pick<FuzzOptions, 'seed' | 'deflate'>): FuzzReport {
+  return {
     seed: options.seed,
     deflate: options.deflate,
     streams: { valid: 0, mutated: 0, random: 0 },
@@ -121,6 +129,10 @@ export async function runFuzz(server: FuzzServer, options: FuzzOptions): Promise
     badServerFrames: 0,
     samples: [],
   };
+}
+
+export async function runFuzz(server: FuzzServer, options: FuzzOptions): Promise<FuzzReport> {
+  const report = emptyReport(options);
   const seeds = new Prng(options.seed);
   const errorsBefore = server.errors.length;
   const worker = async (): Promise<void> => {
