@@ -46,8 +46,8 @@ class ServerProcess {
     this.#child.send(request);
   }
 
-  memory(): Promise<Extract<ServerReply, { type: 'memory' }>> {
-    return this.ask({ type: 'memory' }, 'memory');
+  memory(gc = true): Promise<Extract<ServerReply, { type: 'memory' }>> {
+    return this.ask({ type: 'memory', gc }, 'memory');
   }
 
   exit(): Promise<void> {
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < durationS * 1000) {
     await sleep(Math.min(2000, durationS * 1000 - (Date.now() - started)));
-    const sample = await server.memory();
+    const sample = await server.memory(false);
     if (sample.rss > peak.rss) peak = sample;
   }
   for (const timer of timers) clearInterval(timer);
@@ -137,9 +137,10 @@ async function main(): Promise<void> {
     unexpected += client.unexpected;
     if (client.closeCode !== 1000) wrongClose++;
   }
+  const elapsedS = (Date.now() - started) / 1000;
   const ok = lost + duplicated + reordered + unexpected + wrongClose + after.clients + after.errors === 0;
   console.log(
-    `soak ${ok ? 'OK' : 'FAIL'}: ${connections} connections, ${durationS} s; echo ${echoed}/${sent}; ` +
+    `soak ${ok ? 'OK' : 'FAIL'}: ${connections} connections, ${durationS} s (${elapsedS.toFixed(0)} s with settling); echo ${echoed}/${sent}; ` +
       `broadcasts ${broadcasts} × ${connections} = ${delivered}/${broadcasts * connections} delivered (skipped ${after.skipped})`,
   );
   console.log(
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
       `close not 1000 ${wrongClose}, server errors ${after.errors}, connections left ${after.clients}`,
   );
   console.log(
-    `server RSS MiB: before ${mib(before.rss)}, connected ${mib(connected.rss)}, peak ${mib(peak.rss)}, after ${mib(after.rss)} ` +
+    `server RSS MiB: before ${mib(before.rss)}, all connected ${mib(connected.rss)}, peak ${mib(peak.rss)}, after all left ${mib(after.rss)} ` +
       `(heap MiB: ${mib(before.heapUsed)} → ${mib(peak.heapUsed)} → ${mib(after.heapUsed)})`,
   );
   await server.exit();

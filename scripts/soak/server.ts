@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { attachWs } from '../../src';
 
-export type ServerRequest = { type: 'start-broadcast'; intervalMs: number } | { type: 'stop-broadcast' } | { type: 'memory' } | { type: 'exit' };
+export type ServerRequest = { type: 'start-broadcast'; intervalMs: number } | { type: 'stop-broadcast' } | { type: 'memory'; gc: boolean } | { type: 'exit' };
 export type ServerReply =
   | { type: 'ready'; port: number }
   | { type: 'broadcasts'; count: number }
@@ -43,8 +43,8 @@ process.on('message', (request: ServerRequest) => {
       reply({ type: 'broadcasts', count: published });
       break;
     case 'memory': {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
+      // Peak samples are taken as they are; before/after ones after a GC.
+      if (request.gc) (globalThis as { gc?: () => void }).gc?.();
       const usage = process.memoryUsage();
       const stats = wss.stats();
       reply({
