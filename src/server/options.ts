@@ -47,6 +47,12 @@ export interface AttachWsOptions {
   idleTimeoutMs?: number;
   /** Topic subscribers buffering more than `limit` bytes are skipped (counted) or closed with 1008. Default 4 MiB, skip. */
   backpressure?: { limit?: number; policy?: BackpressurePolicy };
+  /**
+   * Open connections this server holds at most; upgrades beyond it are answered
+   * 503 with `Retry-After` (counted in `stats().upgrades.overCapacity`).
+   * Default 50,000; `Infinity` for no limit.
+   */
+  maxConnections?: number;
   /** Carries topics to other processes, e.g. `redisAdapter({ url })` from 'attach-ws/redis'. */
   adapter?: PubSubAdapter;
   /**
@@ -121,9 +127,28 @@ export function resolveRouteSettings(base: HandshakeSettings, route: RouteOption
 
 function resolveDeflate(option: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {
   if (option === undefined || option === false) return null;
-  const options = option === true ? {} : option;
+  const given = option === true ? {} : option;
+  // Server context takeover is opt-in: with it, every connection that is sent
+  // one compressed message keeps its own deflate stream (~330 KiB of zlib
+  // state at the default window and memLevel) for as long as it stays open.
+  // Without it (RFC 7692 §7.1.1.1, which a server MAY answer unasked) a
+  // message is compressed with a process-wide stream, reset after each, and a
+  // broadcast is compressed once for all subscribers.
+  const options: PerMessageDeflateOptions = { ...given, serverNoContextTakeover: given.serverNoContextTakeover ?? true };
   resolveDeflateOptions(options); // throws a RangeError now, not on every upgrade
   return options;
+}
+
+/** Default `maxConnections`: see the README options table for why this number. */
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
+
+/** `maxConnections`: a non-negative integer, or Infinity for no limit. */
+export function resolveMaxConnections(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_CONNECTIONS;
+  if (value !== Infinity && !(Number.isInteger(value) && value >= 0)) {
+    throw new RangeError('attach-ws: maxConnections must be a non-negative integer or Infinity');
+  }
+  return value;
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

@@ -21,6 +21,8 @@ export interface UpgradeHost {
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
   reportError(err: Error, ws: WebSocket | undefined): void;
+  /** Answers 503 and returns true when the server already holds `maxConnections`. */
+  refuseIfFull(req: IncomingMessage, socket: Duplex): boolean;
 }
 
 /**
@@ -108,6 +110,7 @@ export class PendingUpgrade {
       this.#writeReject(503, 'Server is shutting down');
       return;
     }
+    if (this.host.refuseIfFull(this.req, this.socket)) return;
     const { req, socket, handshake } = this;
     let protocol: string | undefined;
     let deflate: PerMessageDeflate | null = null;

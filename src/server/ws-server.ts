@@ -9,7 +9,7 @@ import { overloadChannel, type DeliveryStats } from '../pubsub/delivery-budget';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
-import { resolveDeliveryBudget, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
+import { resolveDeliveryBudget, resolveMaxConnections, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
 import { afterEarlierResponses } from './earlier-responses';
 import { asError, guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
 
@@ -44,7 +44,8 @@ export interface LimitStats {
 
 export interface WsServerStats {
   clients: number;
-  upgrades: { accepted: number; rejected: number; passedOn: number };
+  /** `overCapacity`: upgrades answered 503 because `maxConnections` were open (also counted in `rejected`). */
+  upgrades: { accepted: number; rejected: number; passedOn: number; overCapacity: number };
   topics: TopicStats;
   /** Flow control of topic fan-out: queued bytes against the budget, paused publishers, dropped inbound messages. */
   delivery: DeliveryStats;
@@ -60,6 +61,10 @@ export const channels = {
   /** Flow control: a publisher paused / resumed by the delivery budget, a message from another node dropped. */
   overload: overloadChannel,
 } as const;
+
+/** Seconds a client refused for capacity is told to wait (RFC 9110 §10.2.3 Retry-After). */
+export const OVER_CAPACITY_RETRY_AFTER_S = 5;
+const OVER_CAPACITY_HEADERS = { 'Retry-After': String(OVER_CAPACITY_RETRY_AFTER_S) } as const;
 
 /**
  * The WebSocket side of an HTTP server (what `attachWs` returns): the upgrade
@@ -80,12 +85,14 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   readonly #socketHost: SocketHost;
   readonly #heartbeatMs: number;
   readonly #shutdownTimeoutMs: number;
+  readonly #maxConnections: number;
   #heartbeat: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   readonly #limits: LimitStats = { sendBuffer: 0, idle: 0, unresponsive: 0 };
   #accepted = 0;
   #rejected = 0;
   #passedOn = 0;
+  #overCapacity = 0;
 
   constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
     super();
@@ -94,6 +101,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.settings = resolveSettings(options);
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    this.#maxConnections = resolveMaxConnections(options.maxConnections);
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
     this.#origins = validOrigins(options.origins);
     this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined), {
@@ -133,7 +141,12 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   stats(): WsServerStats {
     return {
       clients: this.clients.size,
-      upgrades: { accepted: this.#accepted, rejected: this.#rejected, passedOn: this.#passedOn },
+      upgrades: {
+        accepted: this.#accepted,
+        rejected: this.#rejected,
+        passedOn: this.#passedOn,
+        overCapacity: this.#overCapacity,
+      },
       topics: this.#hub.stats(),
       delivery: this.#hub.deliveryStats(),
       limits: { ...this.#limits },
@@ -181,6 +194,20 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
         this.reportError(err instanceof Error ? err : new Error(String(err)), ws);
       }
     }
+  }
+
+  /**
+   * @internal With `maxConnections` open, answer 503 + Retry-After, count it
+   * and return true. Checked when an upgrade arrives (no middleware runs for
+   * it) and again right before the 101, since upgrades that were in
+   * middleware together may all have passed the first check.
+   */
+  refuseIfFull(req: IncomingMessage, socket: Duplex): boolean {
+    if (this.clients.size < this.#maxConnections) return false;
+    this.#overCapacity++;
+    this.upgradeRejected(req, 503, 'too many connections');
+    writeRejection(socket, 503, 'Too many connections', OVER_CAPACITY_HEADERS);
+    return true;
   }
 
   /** @internal */
@@ -256,6 +283,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
         writeRejection(socket, 503, 'Server is shutting down');
         return;
       }
+      if (this.refuseIfFull(req, socket)) return;
       const handshake = validateHandshake(req);
       this.#checkOrigin(handshake.origin, req);
       pending = new PendingUpgrade(this, req, socket, head, handshake);

@@ -74,14 +74,14 @@ const cases: Case[] = [
   {
     name: '12-like: the server fragments its compressed messages into 1000-byte frames',
     client: {},
-    server: { perMessageDeflate: true, fragmentSize: 1000 },
+    server: { perMessageDeflate: { serverNoContextTakeover: false }, fragmentSize: 1000 },
     agreed: 'permessage-deflate',
   },
 ];
 
 describe('Autobahn 12/13-style echo with the ws client', () => {
   test.each(cases)('$name: messages of 16 B to 256 KiB echo exactly', async ({ client: offer, server, agreed }) => {
-    const { running, accepted } = await startEchoApp(apps, server ?? { perMessageDeflate: true });
+    const { running, accepted } = await startEchoApp(apps, server ?? { perMessageDeflate: { serverNoContextTakeover: false } }); // context takeover opted in
     const { client, sniffer } = await openSniffedClient(`${running.url}/echo`, { perMessageDeflate: { threshold: 0, ...offer } });
     apps.track(() => client.terminate());
     expect((await accepted.next()).extensions).toBe(agreed);
@@ -119,7 +119,7 @@ describe('Autobahn 13.7-style: several offers in one header', () => {
   });
 
   test('an offer whose parameters the server cannot honour is skipped for the next one', async () => {
-    const { running } = await startEchoApp(apps, { perMessageDeflate: { clientMaxWindowBits: 10 } });
+    const { running } = await startEchoApp(apps, { perMessageDeflate: { clientMaxWindowBits: 10, serverNoContextTakeover: false } });
     // The first offer has no client_max_window_bits, so the server cannot limit the client's window.
     const raw = await connectRaw(running.port, '/echo', {
       extensions: 'permessage-deflate; server_max_window_bits=9, permessage-deflate; client_max_window_bits',

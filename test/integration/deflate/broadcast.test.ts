@@ -38,7 +38,8 @@ describe('publish to permessage-deflate subscribers', () => {
           ws.subscribe('room');
           accepted.push(ws);
         }),
-      { perMessageDeflate: true },
+      // Context takeover opted in, so that only the clients that ask for no takeover get it.
+      { perMessageDeflate: { serverNoContextTakeover: false } },
     );
     const connected: Array<{ client: WsClient; sniffer: FrameSniffer; inbox: Inbox<Received>; ws: WebSocket }> = [];
     for (const { offer } of subscribers) {

@@ -27,29 +27,33 @@ interface Case {
   agreed: string;
 }
 
+/** Server context takeover is opt-in: these cases test the per-connection compressor path. */
+const TAKEOVER = { serverNoContextTakeover: false } as const;
+
 const cases: Case[] = [
-  { name: 'the default offer', server: true, client: {}, agreed: 'permessage-deflate' },
+  { name: 'the default offer', server: true, client: {}, agreed: 'permessage-deflate; server_no_context_takeover' },
+  { name: 'the default offer and server context takeover opted in', server: TAKEOVER, client: {}, agreed: 'permessage-deflate' },
   {
     name: 'window bits 9 offered for both directions',
-    server: true,
+    server: TAKEOVER,
     client: { serverMaxWindowBits: 9, clientMaxWindowBits: 9 },
     agreed: 'permessage-deflate; server_max_window_bits=9; client_max_window_bits=9',
   },
   {
     name: 'window bits 10 offered for both directions',
-    server: true,
+    server: TAKEOVER,
     client: { serverMaxWindowBits: 10, clientMaxWindowBits: 10 },
     agreed: 'permessage-deflate; server_max_window_bits=10; client_max_window_bits=10',
   },
   {
     name: 'window bits 15 offered for both directions',
-    server: true,
+    server: TAKEOVER,
     client: { serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
     agreed: 'permessage-deflate; server_max_window_bits=15; client_max_window_bits=15',
   },
   {
     name: 'window bits 10 and 9 imposed by the server',
-    server: { serverMaxWindowBits: 10, clientMaxWindowBits: 9 },
+    server: { ...TAKEOVER, serverMaxWindowBits: 10, clientMaxWindowBits: 9 },
     client: {},
     agreed: 'permessage-deflate; server_max_window_bits=10; client_max_window_bits=9',
   },
@@ -67,7 +71,7 @@ const cases: Case[] = [
   },
   {
     name: 'client_no_context_takeover set by the server',
-    server: { clientNoContextTakeover: true },
+    server: { ...TAKEOVER, clientNoContextTakeover: true },
     client: {},
     agreed: 'permessage-deflate; client_no_context_takeover',
   },

@@ -12,7 +12,7 @@ import { collect, compress, Inbox, openClient, serverClosed, StreamInflater, sta
 
 const apps = useApps();
 
-async function echoServer(options: Parameters<typeof startEchoApp>[1] = { perMessageDeflate: true }): Promise<Inbox<WebSocket>> {
+async function echoServer(options: Parameters<typeof startEchoApp>[1] = { perMessageDeflate: { serverNoContextTakeover: false } }): Promise<Inbox<WebSocket>> {
   return (await startEchoApp(apps, options)).accepted;
 }
 
