@@ -2,6 +2,7 @@ import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { endAfterResponse, type PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
+import { kWsServer } from '../symbols';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
 /** The slice of an Express app the dispatcher uses. */
@@ -11,7 +12,7 @@ export interface ExpressAppLike {
 }
 
 export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer };
-export const kWsServer = Symbol.for('attach-ws.server');
+export { kWsServer };
 
 /**
  * Runs upgrade requests through the Express app exactly as a GET: the app's

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isHandshakeError } from '../errors';
 import { validateHandshake } from '../handshake';
+import { kDispatchWrapped, kPendingUpgrade, kWsRoute } from '../symbols';
 
 /**
  * Marks and finds `app.ws` routes in Express's own routing table.
@@ -10,9 +11,7 @@ import { validateHandshake } from '../handshake';
  * wrapped once so that upgrade requests only enter ws routes and plain
  * requests never do, whatever the registration order.
  */
-export const kWsRoute = Symbol.for('attach-ws.wsRoute');
-export const kPendingUpgrade = Symbol.for('attach-ws.pendingUpgrade');
-const kDispatchWrapped = Symbol.for('attach-ws.dispatchWrapped');
+export { kPendingUpgrade, kWsRoute };
 
 type Done = (err?: unknown) => void;
 interface RouteLike {

@@ -1,9 +1,7 @@
+import { kDeliverPrepared, kTopics } from '../symbols';
 import type { PreparedMessage } from './prepared-message';
 
-/** Delivers a published message to one subscriber (a WebSocket). */
-export const kDeliverPrepared = Symbol('attach-ws.deliverPrepared');
-/** The set of topics a subscriber is in; owned by the hub, stored on the subscriber. */
-export const kTopics = Symbol('attach-ws.topics');
+export { kDeliverPrepared, kTopics };
 
 export interface TopicMember {
   [kTopics]: Set<string> | null;

@@ -6,6 +6,7 @@ import { HandshakeError, isHandshakeError } from '../errors';
 import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
 import { corkForTurn } from '../socket/write-batcher';
 import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
+import { kPendingUpgrade } from '../symbols';
 import { WebSocket } from '../socket/websocket';
 import type { HandshakeSettings } from './options';
 
@@ -192,7 +193,6 @@ function destroySocket(socket: Duplex): void {
   socket.destroy();
 }
 
-const kPendingUpgrade = Symbol('attach-ws.pendingUpgrade');
 type PendingSocket = Duplex & { [kPendingUpgrade]?: PendingUpgrade };
 
 function socketClosedWhilePending(this: PendingSocket): void {

@@ -8,9 +8,9 @@ import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
-import { guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+import { guardSocket, PendingUpgrade, writeRejection } from './pending-upgrade';
 
-/** How upgrade requests find their handler (the Express layer implements it). */
+/** @internal How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
   /** Cheap pre-check, no middleware run: could an `app.ws` route take this request? */
   matches(req: IncomingMessage): boolean;
@@ -43,11 +43,14 @@ export const channels = {
  * listener, the registry of open connections, topics, the shared heartbeat
  * timer and graceful shutdown.
  */
-export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHost {
+// Not `implements UpgradeHost`: those members are internal (stripped from the
+// published types); PendingUpgrade's constructor checks the shape instead.
+export class WsServer extends EventEmitter<WsServerEvents> {
   /** Open connections. */
   readonly clients = new Set<WebSocket>();
   /** @internal Server-wide handshake settings; routes may override some. */
   readonly settings: HandshakeSettings;
+  /** @internal */
   readonly handshakeTimeoutMs: number;
 
   readonly #http: HttpServer;
@@ -63,6 +66,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   #rejected = 0;
   #passedOn = 0;
 
+  /** @internal Made by `attachWs`. */
   constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
     super();
     this.#http = http;

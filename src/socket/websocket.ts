@@ -6,7 +6,7 @@ import { encodeFrame, encodeMessage, toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
 import type { ProtocolError } from '../errors';
-import { kDeliverPrepared, kTopics, type TopicMember } from '../pubsub/topic-member';
+import { kDeliverPrepared, kTopics } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
 import { MessageIterator } from './message-iterator';
@@ -50,13 +50,14 @@ export interface WebSocketEvents {
   drain: [];
 }
 
-/** What a connection needs from the server that owns it. */
+/** @internal What a connection needs from the server that owns it. */
 export interface SocketHost {
   readonly topics: TopicHub;
   connectionClosed(ws: WebSocket): void;
   reportError(err: Error, ws: WebSocket): void;
 }
 
+/** @internal */
 export interface WebSocketInit {
   readonly protocol: string;
   readonly extensions: string;
@@ -93,7 +94,9 @@ const UNCORKED_WRITE_BYTES = 64 * 1024;
  *   ws.on('message', (data) => ws.send(data));
  * });
  */
-export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMember, AsyncIterable<string | Buffer> {
+// Not `implements TopicMember`: its keys are stripped from the published types
+// (stripInternal), and TopicHub's parameters check the shape where it matters.
+export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIterable<string | Buffer> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
