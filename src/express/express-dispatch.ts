@@ -1,5 +1,6 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { asHandlerError, handshakeError, middlewareRejection } from '../errors';
 import { endAfterResponse, type PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { kWsServer } from '../symbols';
@@ -39,12 +40,13 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
         if (!pending.pending || res.headersSent) return;
         res.detachSocket(socket);
         if (err === undefined || err === null || err === 'route' || err === 'router') {
-          pending.reject(404, 'Not Found');
+          pending.reject(handshakeError('WS_HANDSHAKE_NO_ROUTE'));
           return;
         }
         const status = statusOf(err);
-        if (status >= 500) server.reportError(err instanceof Error ? err : new Error(String(err)), undefined);
-        pending.reject(status, status < 500 && err instanceof Error ? err.message : (STATUS_CODES[status] ?? 'Error'));
+        if (status >= 500) server.reportError(asHandlerError(err), undefined);
+        const body = status < 500 && err instanceof Error ? err.message : (STATUS_CODES[status] ?? 'Error');
+        pending.reject(middlewareRejection('WS_HANDSHAKE_MIDDLEWARE_ERROR', status, body));
       });
     },
   };

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { negotiatePerMessageDeflate, PerMessageDeflate } from '../codec/permessage-deflate';
-import { HandshakeError, isHandshakeError } from '../errors';
+import { asHandlerError, handshakeError, HandshakeError, isHandshakeError, middlewareRejection } from '../errors';
 import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
 import { corkForTurn } from '../socket/write-batcher';
 import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
@@ -19,7 +19,7 @@ export interface UpgradeHost {
   readonly handshakeTimeoutMs: number;
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
-  upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
+  upgradeRejected(req: IncomingMessage, err: HandshakeError): void;
 }
 
 /**
@@ -60,7 +60,7 @@ export class PendingUpgrade {
   accept(settings: HandshakeSettings, handler: ConnectionHandler): void {
     if (!this.#settle()) return;
     if (this.host.closing) {
-      this.#writeReject(503, 'Server is shutting down');
+      this.#writeReject(handshakeError('WS_HANDSHAKE_SHUTTING_DOWN'));
       return;
     }
     const { req, socket, handshake } = this;
@@ -82,8 +82,7 @@ export class PendingUpgrade {
         }
       }
     } catch (err) {
-      const status = isHandshakeError(err) ? err.status : 500;
-      this.#writeReject(status, isHandshakeError(err) ? err.message : 'Internal Server Error');
+      this.#writeReject(isHandshakeError(err) ? err : handshakeError('WS_HANDSHAKE_INTERNAL'));
       return;
     }
     // The HTTP server's idle timeout must not end a quiet WebSocket; small frames must not wait for Nagle.
@@ -111,37 +110,34 @@ export class PendingUpgrade {
     if (isPromiseLike(result)) {
       result.then(
         () => ws[kHandlerSettled](),
-        (err: unknown) => ws[kHandlerSettled](err ?? new Error('handler rejected')),
+        (err: unknown) => ws[kHandlerSettled](asHandlerError(err)),
       );
     } else {
       ws[kHandlerSettled]();
     }
   }
 
-  /** Refuse with an HTTP error (`HandshakeError` or a status) and close the socket. */
-  reject(error: HandshakeError): void;
-  reject(status: number, body: string, headers?: Readonly<Record<string, string>>): void;
-  reject(errorOrStatus: HandshakeError | number, body = '', headers: Readonly<Record<string, string>> = {}): void {
+  /** Refuse with a catalogued HTTP error (its status, message as body, headers) and close the socket. */
+  reject(error: HandshakeError): void {
     if (!this.#settle()) return;
-    if (typeof errorOrStatus === 'number') this.#writeReject(errorOrStatus, body, headers);
-    else this.#writeReject(errorOrStatus.status, errorOrStatus.message, errorOrStatus.headers);
+    this.#writeReject(error);
   }
 
   /** Middleware answered through `res` itself: the socket closes once the response is out. */
   respondedByMiddleware(status: number): void {
     if (!this.#settle()) return;
-    this.host.upgradeRejected(this.req, status, 'middleware response');
+    this.host.upgradeRejected(this.req, middlewareRejection('WS_HANDSHAKE_MIDDLEWARE_RESPONSE', status));
   }
 
   /** @internal */
   timedOut(): void {
     if (!this.pending) return;
-    this.reject(408, 'Upgrade not accepted in time');
+    this.reject(handshakeError('WS_HANDSHAKE_TIMEOUT'));
   }
 
-  #writeReject(status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
-    this.host.upgradeRejected(this.req, status, body);
-    writeRejection(this.socket, status, body, headers);
+  #writeReject(err: HandshakeError): void {
+    this.host.upgradeRejected(this.req, err);
+    writeRejection(this.socket, err.status, err.message, err.headers);
   }
 
   /** True the first time: the upgrade is decided now. */

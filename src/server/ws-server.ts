@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isHandshakeError } from '../errors';
+import { asHandlerError, handshakeError, isHandshakeError, type HandshakeError } from '../errors';
 import { checkOrigin, validateHandshake, type OriginCheck } from '../handshake';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
@@ -142,15 +142,17 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       try {
         this.emit('connection', ws, req);
       } catch (err) {
-        this.reportError(err instanceof Error ? err : new Error(String(err)), ws);
+        this.reportError(asHandlerError(err), ws);
       }
     }
   }
 
-  /** @internal */
-  upgradeRejected(req: IncomingMessage, status: number, reason: string): void {
+  /** @internal An upgrade was refused: count it, and tell `attach-ws:reject` subscribers why. */
+  upgradeRejected(req: IncomingMessage, err: HandshakeError): void {
     this.#rejected++;
-    if (channels.reject.hasSubscribers) channels.reject.publish({ req, status, reason });
+    if (channels.reject.hasSubscribers) {
+      channels.reject.publish({ req, status: err.status, reason: err.message, code: err.code, error: err });
+    }
   }
 
   /** @internal Errors from handlers, listeners and the adapter: reported, never thrown. */
@@ -178,14 +180,12 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         this.#passedOn++;
         return;
       }
-      this.upgradeRejected(req, 404, 'no route');
-      writeRejection(socket, 404, 'Not Found');
+      this.#reject(req, socket, handshakeError('WS_HANDSHAKE_NO_ROUTE'));
       return;
     }
     guardSocket(socket);
     if (this.closing) {
-      this.upgradeRejected(req, 503, 'shutting down');
-      writeRejection(socket, 503, 'Server is shutting down');
+      this.#reject(req, socket, handshakeError('WS_HANDSHAKE_SHUTTING_DOWN'));
       return;
     }
     let pending: PendingUpgrade;
@@ -195,12 +195,16 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       pending = new PendingUpgrade(this, req, socket, head, handshake);
     } catch (err) {
       if (!isHandshakeError(err)) throw err;
-      this.upgradeRejected(req, err.status, err.message);
-      writeRejection(socket, err.status, err.message, err.headers);
+      this.#reject(req, socket, err);
       return;
     }
     this.#router.dispatch(req, pending, this);
   };
+
+  #reject(req: IncomingMessage, socket: Duplex, err: HandshakeError): void {
+    this.upgradeRejected(req, err);
+    writeRejection(socket, err.status, err.message, err.headers);
+  }
 
   async #shutdown(code: number, reason: string): Promise<void> {
     const closed = [...this.clients].map(

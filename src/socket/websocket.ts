@@ -5,7 +5,7 @@ import { FrameDecoder } from '../codec/decoder';
 import { encodeFrame, encodeMessage, toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
-import type { ProtocolError } from '../errors';
+import { asHandlerError, codedError, notOpenError, protocolError, type ProtocolError } from '../errors';
 import { kDeliverPrepared, kTopics } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
@@ -313,7 +313,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     if (this.#readyState === CLOSED) return;
     if (err || payload === undefined) {
       // The queue stays blocked behind this entry; the connection is failing anyway.
-      const error = err ?? new Error('compression failed');
+      const error = err ?? protocolError('WS_ERR_COMPRESSION_FAILED');
       this.#host.reportError(error, this);
       const cb = entry.cb;
       entry.cb = undefined; // socketClosed() fails the rest of the queue, not this one again
@@ -334,7 +334,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
       const entry = queue[i]!;
       if (entry.frames === null) break;
       this.#queuedBytes -= entry.bytes;
-      if (this.#socket.destroyed) entry.cb?.(new Error('WebSocket is closed'));
+      if (this.#socket.destroyed) entry.cb?.(notOpenError());
       else this.#write(entry.frames, entry.cb);
       if (entry.isClose) this.#afterCloseFrameWritten();
     }
@@ -349,13 +349,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
       return;
     }
     const payload = toPayload(data);
-    if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
+    if (payload.length > 125) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', 'a ping or pong payload is at most 125 bytes');
     // Control frames may go between messages (§5.4), so they need not wait for compression.
     this.#write(encodeFrame(opcode, payload), cb);
   }
 
   #rejectSend(cb: SendCallback | undefined): false {
-    if (cb) process.nextTick(cb, new Error(`WebSocket is not open: readyState ${this.#readyState}`));
+    if (cb) process.nextTick(cb, notOpenError());
     return false;
   }
 
@@ -566,7 +566,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
   }
 
   #handlerFailed(err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = asHandlerError(err);
     this.#host.reportError(error, this);
     if (this.#readyState === OPEN) this.close(1011, 'internal error');
   }
@@ -639,7 +639,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     const queue = this.#sendQueue;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
-    if (queue !== null) for (const entry of queue) entry.cb?.(new Error('WebSocket closed before the message was sent'));
+    if (queue !== null) for (const entry of queue) entry.cb?.(notOpenError());
     this.#host.topics.unsubscribeAll(this);
     this.#host.connectionClosed(this);
     // A handler still awaiting keeps its held messages even now: a 'message'
