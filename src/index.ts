@@ -11,5 +11,5 @@ export type { PublishOptions, TopicStats } from './pubsub/topic-hub';
 export type { PubSubAdapter, AdapterHooks } from './pubsub/adapter';
 export type { PerMessageDeflateOptions } from './codec/permessage-deflate';
 export type { OriginCheck } from './handshake';
-export { ProtocolError, HandshakeError, isProtocolError, isHandshakeError } from './errors';
-export type { ErrorCloseCode } from './errors';
+export { AttachWsError, ProtocolError, HandshakeError, DeflateClosedError, isProtocolError, isHandshakeError } from './errors';
+export type { ErrorCode, ErrorCloseCode, ProtocolErrorCode, HandshakeErrorCode, UsageErrorCode } from './errors';
