@@ -77,9 +77,9 @@ function print(node) {
   return text.replace(/^(export )?(declare )?/, '');
 }
 
-/** Public (non-private) member names of a class or interface declaration. */
+/** Public (non-private) member names of a class declaration ([] for anything else). */
 function memberNames(decl) {
-  if (!ts.isClassDeclaration(decl) && !ts.isInterfaceDeclaration(decl)) return [];
+  if (!ts.isClassDeclaration(decl)) return [];
   return decl.members.filter((m) => !isPrivateMember(m) && m.name).map((m) => m.name.getText());
 }
 

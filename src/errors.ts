@@ -242,22 +242,22 @@ export function isHandshakeError(err: unknown): err is HandshakeError {
   return HandshakeError.is(err);
 }
 
-// ---- makers: call sites name a code and add detail ------------------------------
+// ---- makers: call sites name a code and add detail (not exported by the package) --
 
-/** @internal Make the catalogued protocol error `code`, optionally with more detail. */
+/** Make the catalogued protocol error `code`, optionally with more detail. */
 export function protocolError(code: ProtocolErrorCode, detail?: string): ProtocolError {
   const [closeCode, message] = protocolErrors[code];
   return new ProtocolError(code, closeCode, detail ? `${message}: ${detail}` : message);
 }
 
-/** @internal Make the catalogued handshake rejection `code`, optionally with more detail. */
+/** Make the catalogued handshake rejection `code`, optionally with more detail. */
 export function handshakeError(code: keyof typeof handshakeErrors, detail?: string): HandshakeError {
   const [status, message, headers] = handshakeErrors[code];
   return new HandshakeError(code, status, detail ? `${message}: ${detail}` : message, { ...headers });
 }
 
 /**
- * @internal A rejection decided by middleware: `next(err)` with an HTTP status
+ * A rejection decided by middleware: `next(err)` with an HTTP status
  * (`err.status`), or an answer written through `res`. The body is `message`.
  */
 export function middlewareRejection(
@@ -268,13 +268,13 @@ export function middlewareRejection(
   return new HandshakeError(code, status, message);
 }
 
-/** @internal `send` after close: one code, one message. */
+/** `send` after close: one code, one message. */
 export function notOpenError(): AttachWsError {
   return new AttachWsError('WS_ERR_NOT_OPEN', usageErrors.WS_ERR_NOT_OPEN);
 }
 
 /**
- * @internal A TypeError or RangeError (what a bad argument is in JavaScript)
+ * A TypeError or RangeError (what a bad argument is in JavaScript)
  * that also carries a catalogue code and the brand, like Node's `ERR_*` errors.
  */
 export function codedError(
@@ -288,7 +288,7 @@ export function codedError(
   return err;
 }
 
-/** @internal A handler's failure as an Error: itself if it is one, else wrapped (with `cause`). */
+/** A handler's failure as an Error: itself if it is one, else wrapped (with `cause`). */
 export function asHandlerError(err: unknown): Error {
   if (err instanceof Error) return err;
   return new AttachWsError('WS_ERR_HANDLER_FAILED', `${usageErrors.WS_ERR_HANDLER_FAILED}: ${String(err)}`, { cause: err });
