@@ -11,6 +11,7 @@
 // It reads dist/*.d.ts (what is published); `npm run api:report` builds first,
 // and the script refuses a dist/ older than src/.
 'use strict';
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
@@ -19,6 +20,38 @@ const root = path.resolve(__dirname, '..');
 const reportFile = path.join(root, 'api', 'attach-ws.api.md');
 
 const distDir = path.join(root, 'dist');
+
+/**
+ * Emit src/'s declarations (tsconfig.build.json, so stripInternal applies)
+ * into a fresh directory under node_modules/.cache (inside the project, so
+ * the declarations resolve express and ioredis types). The test uses this:
+ * it never depends on whether dist/ was rebuilt, and never writes to dist/
+ * while other test files read it. --noCheck: `npm run lint` type-checks src/;
+ * the emit alone is several times faster.
+ */
+function emitDeclarations() {
+  const cache = path.join(root, 'node_modules', '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const outDir = fs.mkdtempSync(path.join(cache, 'attach-ws-dts-'));
+  const tsc = require.resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--emitDeclarationOnly', '--noCheck', '--sourceMap', 'false', '--outDir', outDir], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return outDir;
+}
+
+/** The report (and what it was made of) from freshly emitted declarations; `inspect` sees the directory before it is removed. */
+function generateFresh(inspect = () => undefined) {
+  const dtsDir = emitDeclarations();
+  try {
+    const collected = collectApi(dtsDir);
+    inspect(dtsDir);
+    return { text: render(collected), collected };
+  } finally {
+    fs.rmSync(dtsDir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Why dist/ cannot be trusted to match src/, or null. A .d.ts older than the
@@ -214,7 +247,7 @@ function lineDiff(expected, actual) {
   return lines.join('\n');
 }
 
-module.exports = { generate, staleDist, distDir, collectApi, render, memberNames, filesMentioningInternal, lineDiff, reportFile };
+module.exports = { generate, generateFresh, staleDist, distDir, collectApi, render, memberNames, filesMentioningInternal, lineDiff, reportFile };
 
 if (require.main === module) {
   const stale = staleDist();
