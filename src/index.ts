@@ -10,9 +10,25 @@ export type { BackpressurePolicy } from './socket/options';
 export type { PublishOptions, TopicStats } from './pubsub/topic-hub';
 export type { PubSubAdapter, AdapterHooks } from './pubsub/adapter';
 export type { DeliveryBudgetOptions, DeliveryStats, OverloadEvent } from './pubsub/delivery-budget';
-export { InboundMessageError } from './pubsub/inbound-message';
-export type { InboundErrorCode } from './pubsub/inbound-message';
 export type { PerMessageDeflateOptions } from './codec/permessage-deflate';
 export type { OriginCheck } from './handshake';
-export { ProtocolError, HandshakeError, SendError, isProtocolError, isHandshakeError, isSendError } from './errors';
-export type { ErrorCloseCode, SendErrorCode } from './errors';
+export {
+  AttachWsError,
+  ProtocolError,
+  HandshakeError,
+  SendError,
+  InboundMessageError,
+  DeflateClosedError,
+  isProtocolError,
+  isHandshakeError,
+  isSendError,
+} from './errors';
+export type {
+  ErrorCode,
+  ErrorCloseCode,
+  ProtocolErrorCode,
+  HandshakeErrorCode,
+  UsageErrorCode,
+  SendErrorCode,
+  InboundErrorCode,
+} from './errors';

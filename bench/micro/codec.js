@@ -5,7 +5,17 @@
 const { unmask } = require('../../dist/codec/mask');
 const { isValidUtf8, Utf8Validator } = require('../../dist/codec/utf8');
 const { FrameDecoder } = require('../../dist/codec/decoder');
-const { encodeClientFrame } = require('../../dist/codec/client-frames');
+const { frameHeader } = require('../../dist/codec/encoder');
+const { mask } = require('../../dist/codec/mask');
+
+/** One masked client frame (the test helper test/helpers/client-frames.ts is not in dist). */
+function encodeClientFrame(opcode, payload, { key }) {
+  const header = frameHeader(opcode, payload.length, { mask: key });
+  const frame = Buffer.allocUnsafe(header.length + payload.length);
+  header.copy(frame, 0);
+  mask(payload, key, frame, header.length);
+  return frame;
+}
 
 let bufferutil;
 try {

@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { constants, deflateRawSync } from 'node:zlib';
-import { encodeClientFrame } from '../../src/codec/client-frames';
+import { encodeClientFrame } from '../../test/helpers/client-frames';
 import { FrameDecoder } from '../../src/codec/decoder';
 import { openConnection } from '../fuzz/raw-connection';
 import type { MemoryReply, MemoryRequest } from './server';

@@ -4,7 +4,7 @@
  * decoded with the project's codec (client mode).
  */
 import type { Socket } from 'node:net';
-import { encodeClientFrame } from '../../src/codec/client-frames';
+import { encodeClientFrame } from '../../test/helpers/client-frames';
 import { encodeClosePayload } from '../../src/codec/close';
 import { FrameDecoder } from '../../src/codec/decoder';
 import { openConnection } from '../fuzz/raw-connection';

@@ -2,7 +2,7 @@
  * Close frame bodies, RFC 6455 §5.5.1: an optional 2-byte big-endian status
  * code followed by a UTF-8 reason; close codes per §7.4.
  */
-import { protocolError } from '../errors';
+import { codedError, protocolError } from '../errors';
 import { isValidUtf8 } from './utf8';
 
 /** A control frame body is at most 125 bytes (§5.5), 2 of them the code. */
@@ -40,15 +40,15 @@ export function parseClosePayload(payload: Buffer): { code: number; reason: stri
  */
 export function encodeClosePayload(code?: number, reason = ''): Buffer {
   if (code === undefined) {
-    if (reason !== '') throw new TypeError('a close reason needs a close code');
+    if (reason !== '') throw codedError(TypeError, 'WS_ERR_INVALID_ARGUMENT', 'a close reason needs a close code');
     return Buffer.alloc(0);
   }
   if (!Number.isInteger(code) || !isValidCloseCode(code)) {
-    throw new TypeError(`close code ${code} may not be sent`);
+    throw codedError(TypeError, 'WS_ERR_INVALID_ARGUMENT', `close code ${code} may not be sent`);
   }
   const length = Buffer.byteLength(reason, 'utf8');
   if (length > MAX_CLOSE_REASON_BYTES) {
-    throw new RangeError(`close reason is ${length} bytes of UTF-8, over ${MAX_CLOSE_REASON_BYTES}`);
+    throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', `close reason is ${length} bytes of UTF-8, over ${MAX_CLOSE_REASON_BYTES}`);
   }
   const body = Buffer.allocUnsafe(2 + length);
   body.writeUInt16BE(code, 0);

@@ -4,6 +4,7 @@
  * compressor need (defaults, validation, how a window size maps onto zlib).
  */
 import { constants as zlibConstants } from 'node:zlib';
+import { codedError } from '../errors';
 
 /** What the server is willing to do; every field is optional. */
 export interface PerMessageDeflateOptions {
@@ -98,7 +99,7 @@ function optionalWindowBits(name: string, value: number | undefined): number | u
 
 function checkInteger(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`perMessageDeflate.${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+    throw codedError(RangeError, 'WS_ERR_INVALID_OPTION', `perMessageDeflate.${name} must be an integer in ${min}..${max}, got ${String(value)}`);
   }
   return value;
 }

@@ -11,7 +11,8 @@
  * inOff, inLen, out, outOff, outLen)`, then `_writeState` holds
  * [availOutAfter, availInAfter]; a zlib error destroys the stream synchronously
  * (`zlibOnError`), leaving it in `stream.errored`. Those internals are probed
- * once (`syncZlibAvailable`); without them everything takes the async path.
+ * once (`syncZlibAvailable`: present, and a deflate/inflate round trip through
+ * them matches node:zlib); otherwise everything takes the async path.
  *
  * Bounds: a sync job only ever runs on a stream with no async write in flight
  * (the caller's lane is idle); it is given at most SYNC_DEFLATE_LIMIT bytes to
@@ -56,18 +57,59 @@ function internals(stream: ZlibStream): ZlibInternals {
   return stream as unknown as ZlibInternals;
 }
 
+/**
+ * ATTACH_WS_DEFLATE_SYNC=0 turns the fast path off (read once, at load): the
+ * test suite runs the deflate tests a second time that way, and it is an
+ * escape hatch should a Node.js release change these internals.
+ */
+const forcedOff = process.env.ATTACH_WS_DEFLATE_SYNC === '0';
+
 let available: boolean | undefined;
 
-/** Whether this Node.js has the zlib internals the fast path needs (probed once). */
+/**
+ * Whether this Node.js has the zlib internals the fast path needs, checked
+ * once at first use: the members exist with the expected shapes, and a
+ * round trip through them (deflate a sample with a sync flush, inflate it
+ * back) gives the sample back, with output that node:zlib's own
+ * inflateRawSync agrees with. Anything else (a throw, other bytes) and
+ * every message takes the async path.
+ */
 export function syncZlibAvailable(): boolean {
-  if (available === undefined) {
-    const probe = new zlib.InflateRaw(); // not createInflateRaw: a probe is no stream of ours to count
-    const { _handle: handle, _writeState: state } = internals(probe);
-    // ArrayBuffer.isView, not instanceof: Jest's realm has its own Uint32Array.
-    available = typeof handle?.writeSync === 'function' && state !== undefined && ArrayBuffer.isView(state) && state.length >= 2;
-    probe.close();
-  }
+  if (available === undefined) available = !forcedOff && internalsPresent() && roundTripWorks();
   return available;
+}
+
+function internalsPresent(): boolean {
+  const probe = new zlib.InflateRaw(); // not createInflateRaw: a probe is no stream of ours to count
+  const { _handle: handle, _writeState: state } = internals(probe);
+  // ArrayBuffer.isView, not instanceof: Jest's realm has its own Uint32Array.
+  const ok = typeof handle?.writeSync === 'function' && state !== undefined && ArrayBuffer.isView(state) && state.length >= 2;
+  probe.close();
+  return ok;
+}
+
+/** Sync-flush tail (RFC 7692 §7.2.1), for the self-test. */
+const SELF_TEST_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+function roundTripWorks(): boolean {
+  // Compressible and not: repeated text, then every byte value, over one 64 KiB scratch refill.
+  const sample = Buffer.concat([Buffer.from('attach-ws self-test '.repeat(200)), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+  const deflater = new zlib.DeflateRaw();
+  const inflater = new zlib.InflateRaw();
+  try {
+    const deflated = deflateSync(deflater, sample);
+    if (!deflated.ok || !deflated.payload.subarray(-4).equals(SELF_TEST_TAIL)) return false;
+    // The reference: node:zlib's public API must read our bytes back to the sample.
+    if (!zlib.inflateRawSync(deflated.payload, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(sample)) return false;
+    const body = deflated.payload.subarray(0, deflated.payload.length - 4);
+    const inflated = inflateSync(inflater, body, SELF_TEST_TAIL, 0);
+    return inflated.ok && !inflated.ended && inflated.payload.equals(sample);
+  } catch {
+    return false;
+  } finally {
+    deflater.close();
+    inflater.close();
+  }
 }
 
 /** A message's inflated or deflated bytes, or why there are none. */

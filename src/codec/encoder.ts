@@ -5,6 +5,7 @@
 import { types } from 'node:util';
 import { mask as maskInto } from './mask';
 import { isControlOpcode } from './opcodes';
+import { codedError } from '../errors';
 
 export interface FrameOptions {
   /** Final fragment of a message. Default true. */
@@ -32,11 +33,11 @@ function headerLength(payloadLength: number, masked: boolean): number {
 }
 
 function checkFrame(opcode: number, payloadLength: number, key: Uint8Array | undefined): void {
-  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 0xf) throw new RangeError(`invalid opcode ${opcode}`);
+  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 0xf) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', `invalid opcode ${opcode}`);
   if (!Number.isSafeInteger(payloadLength) || payloadLength < 0) {
-    throw new RangeError(`invalid payload length ${payloadLength}`);
+    throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', `invalid payload length ${payloadLength}`);
   }
-  if (key !== undefined && key.length !== 4) throw new TypeError('a masking key is 4 bytes');
+  if (key !== undefined && key.length !== 4) throw codedError(TypeError, 'WS_ERR_INVALID_ARGUMENT', 'a masking key is 4 bytes');
 }
 
 /** Write a checked header into `target` at 0; returns its length. */
@@ -99,8 +100,8 @@ export function encodeFrame(opcode: number, payload: Buffer, options: FrameOptio
   const length = payload.length;
   checkFrame(opcode, length, key);
   if (isControlOpcode(opcode)) {
-    if (length > MAX_CONTROL_PAYLOAD) throw new RangeError(`control frame payload of ${length} bytes (max 125)`);
-    if (!fin) throw new RangeError('control frames cannot be fragmented');
+    if (length > MAX_CONTROL_PAYLOAD) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', `control frame payload of ${length} bytes (max 125)`);
+    if (!fin) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', 'control frames cannot be fragmented');
   }
   const rsv1 = options.rsv1 === true;
   if (key === undefined && length > COPY_THRESHOLD) {
@@ -129,7 +130,7 @@ export function encodeMessage(
 ): Buffer[] {
   const size = options.fragmentSize;
   if (size !== undefined && (!Number.isSafeInteger(size) || size < 1)) {
-    throw new RangeError(`invalid fragmentSize ${size}`);
+    throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', `invalid fragmentSize ${size}`);
   }
   const frameOptions: FrameOptions = { rsv1: options.rsv1 === true, mask: options.mask };
   if (size === undefined || payload.length <= size || isControlOpcode(opcode)) {
@@ -155,5 +156,5 @@ export function toPayload(data: string | Buffer | ArrayBuffer | ArrayBufferView)
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   // Any realm's ArrayBuffer (or SharedArrayBuffer), not only this one's.
   if (types.isAnyArrayBuffer(data)) return Buffer.from(data);
-  throw new TypeError('data must be a string, Buffer, ArrayBuffer or ArrayBufferView');
+  throw codedError(TypeError, 'WS_ERR_INVALID_ARGUMENT', 'data must be a string, Buffer, ArrayBuffer or ArrayBufferView');
 }

@@ -18,7 +18,7 @@
  * - Zip-bomb safe: inflation stops at the first output chunk past maxPayload.
  */
 import * as zlib from 'node:zlib';
-import { protocolError, type ProtocolError } from '../errors';
+import { DeflateClosedError, protocolError, type ProtocolError } from '../errors';
 import { Fifo, zlibLimiter, type ZlibLimiter } from './deflate-limiter';
 import {
   deflateSync,
@@ -45,17 +45,12 @@ export { negotiatePerMessageDeflate, type DeflateAgreement } from './deflate-neg
 
 /** §7.2.1 / §7.2.2: the empty stored block that ends a sync flush, cut by the sender, put back by the receiver. */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const NO_TAIL = 'zlib ended a message without the sync-flush tail';
 
 type Callback<E extends Error> = (err: E | null, payload?: Buffer) => void;
 
-/** What compress() callbacks get for work that close() cut short. */
-export class DeflateClosedError extends Error {
-  override readonly name = 'DeflateClosedError';
-  readonly code = 'WS_ERR_DEFLATE_CLOSED';
-  constructor() {
-    super('permessage-deflate was closed before the message was compressed');
-  }
-}
+/** What compress() callbacks get for work that close() cut short (catalogued in src/errors.ts). */
+export { DeflateClosedError };
 
 export class PerMessageDeflate {
   /** Messages shorter than this (bytes) should be sent uncompressed. */
@@ -201,7 +196,7 @@ export class PerMessageDeflate {
       if (this.params.serverNoContextTakeover) this.#dropDeflate();
       if (!endsWithTail(out)) {
         this.#dropDeflate();
-        done(new Error('zlib ended a message without the sync-flush tail'));
+        done(protocolError('WS_ERR_COMPRESSION_FAILED', NO_TAIL));
         return;
       }
       // §7.2.1: remove 4 octets (0x00 0x00 0xff 0xff) from the tail end.
@@ -223,7 +218,7 @@ export class PerMessageDeflate {
       const done = this.#deflateDone;
       this.#deflateDone = null;
       this.#dropDeflate();
-      done?.(err);
+      done?.(protocolError('WS_ERR_COMPRESSION_FAILED', err.message));
     });
     this.#deflate = stream;
     return stream;
@@ -375,8 +370,8 @@ export function compressShared(
     };
     zlib.deflateRaw(data, zlibOptions, (err, out) => {
       release();
-      if (err) cb(err);
-      else if (!endsWithTail(out)) cb(new Error('zlib ended a message without the sync-flush tail'));
+      if (err) cb(protocolError('WS_ERR_COMPRESSION_FAILED', err.message));
+      else if (!endsWithTail(out)) cb(protocolError('WS_ERR_COMPRESSION_FAILED', NO_TAIL));
       else cb(null, out.subarray(0, out.length - TAIL.length));
     });
   });
@@ -392,8 +387,8 @@ function deflateShared(data: Buffer, params: DeflateParams, opts: ResolvedDeflat
 
 /** Hand a sync deflate's outcome to `done`, the §7.2.1 tail cut. */
 function settleDeflate(result: SyncResult, done: Callback<Error>): void {
-  if (!result.ok) done(result.tooBig ? new Error('deflate output too big') : result.error);
-  else if (!endsWithTail(result.payload)) done(new Error('zlib ended a message without the sync-flush tail'));
+  if (!result.ok) done(protocolError('WS_ERR_COMPRESSION_FAILED', result.tooBig ? 'output too big' : result.error.message));
+  else if (!endsWithTail(result.payload)) done(protocolError('WS_ERR_COMPRESSION_FAILED', NO_TAIL));
   else done(null, result.payload.subarray(0, result.payload.length - TAIL.length));
 }
 

@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Application } from 'express-serve-static-core';
 import { resolveRouteSettings, type AttachWsOptions, type HandshakeSettings, type RouteOptions } from '../server/options';
 import type { ConnectionHandler } from '../server/pending-upgrade';
+import { validateRouteOptions } from '../server/validate-options';
 import { WsServer } from '../server/ws-server';
 import { rememberAttachment } from './attached-servers';
 import { expressUpgradeRouter, kWsServer, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
@@ -107,6 +108,7 @@ installOnExpress();
 
 function ws(this: RouterLike | AppLike, path: unknown, ...args: unknown[]): unknown {
   const routeOptions = isRouteOptions(args[0]) ? (args.shift() as RouteOptions) : undefined;
+  if (routeOptions !== undefined) validateRouteOptions(routeOptions); // now, not at the first upgrade
   const handler = args.pop();
   if (typeof handler !== 'function') throw new TypeError('app.ws(path, ...middleware, handler): handler must be a function');
   const middleware = args.flat(Infinity) as Middleware[];

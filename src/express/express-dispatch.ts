@@ -1,7 +1,9 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { asHandlerError, handshakeError, middlewareRejection } from '../errors';
 import type { PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
+import { kWsServer } from '../symbols';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
 /** The slice of an Express app the dispatcher uses. */
@@ -13,7 +15,7 @@ export interface ExpressAppLike {
 }
 
 export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer };
-export const kWsServer = Symbol.for('attach-ws.server');
+export { kWsServer };
 
 /**
  * Runs upgrade requests through the Express app exactly as a GET: the app's
@@ -49,12 +51,13 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
         if (err === undefined || err === null || err === 'route' || err === 'router') {
-          pending.reject(404, 'Not Found');
+          pending.reject(handshakeError('WS_HANDSHAKE_NO_ROUTE'));
           return;
         }
         const status = statusOf(err);
-        if (status >= 500) server.reportError(err instanceof Error ? err : new Error(String(err)), undefined);
-        pending.reject(status, status < 500 && err instanceof Error ? err.message : (STATUS_CODES[status] ?? 'Error'));
+        if (status >= 500) server.reportError(asHandlerError(err), undefined);
+        const body = status < 500 && err instanceof Error ? err.message : (STATUS_CODES[status] ?? 'Error');
+        pending.reject(middlewareRejection('WS_HANDSHAKE_MIDDLEWARE_ERROR', status, body));
       });
     },
   };

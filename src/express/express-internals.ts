@@ -1,3 +1,5 @@
+import { kMountedApps, kWatchedMounts } from '../symbols';
+
 /**
  * The few Express internals attach-ws relies on, read the same way on
  * Express 4 (router in `lib/router`, `app._router` made by `app.lazyrouter()`,
@@ -30,8 +32,7 @@ export interface AppLike {
 }
 
 /** Sub-apps (`app.use('/admin', admin)`) that may sit behind a `mounted_app` layer. */
-export const kMountedApps = Symbol.for('attach-ws.mountedApps');
-const kWatchedMounts = Symbol.for('attach-ws.watchedMounts');
+export { kMountedApps };
 
 export function isApp(value: unknown): value is AppLike {
   const app = value as Partial<AppLike> | null;

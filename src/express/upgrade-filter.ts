@@ -1,6 +1,7 @@
 import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isHandshakeError } from '../errors';
 import { validateHandshake } from '../handshake';
+import { kPendingUpgrade, kUpgradeFilter, kWsRoute } from '../symbols';
 
 /**
  * Keeps upgrades and plain requests apart inside Express's own routing,
@@ -20,9 +21,7 @@ import { validateHandshake } from '../handshake';
  * - middleware (`app.use`, mounted routers and apps) runs as usual.
  * For a plain request an `app.ws` route never runs.
  */
-export const kWsRoute = Symbol.for('attach-ws.wsRoute');
-export const kPendingUpgrade = Symbol.for('attach-ws.pendingUpgrade');
-const kFiltered = Symbol.for('attach-ws.upgradeFilter');
+export { kPendingUpgrade, kWsRoute };
 
 type Next = (err?: unknown) => void;
 type RequestEntry = (this: FilteredLayer, req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
@@ -98,7 +97,7 @@ function allMethodHandlers(route: RouteLike): Set<unknown> {
  */
 export function installUpgradeFilter(layerProto: object): void {
   const proto = layerProto as Record<string | symbol, unknown>;
-  if (proto[kFiltered] === true) return;
+  if (proto[kUpgradeFilter] === true) return;
   for (const name of ['handle_request', 'handleRequest']) {
     const original = proto[name];
     if (typeof original === 'function') proto[name] = filterRequest(original as RequestEntry);
@@ -107,7 +106,7 @@ export function installUpgradeFilter(layerProto: object): void {
     const original = proto[name];
     if (typeof original === 'function') proto[name] = filterError(original as ErrorEntry);
   }
-  Object.defineProperty(proto, kFiltered, { value: true });
+  Object.defineProperty(proto, kUpgradeFilter, { value: true });
 }
 
 function filterRequest(original: RequestEntry): RequestEntry {

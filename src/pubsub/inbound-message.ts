@@ -1,5 +1,8 @@
 import { isValidUtf8 } from '../codec/utf8';
+import { InboundMessageError, type InboundErrorCode } from '../errors';
 import { REPORT_INTERVAL_MS, RateLimitedReport } from './rate-limited-report';
+
+export { InboundMessageError, type InboundErrorCode };
 
 /**
  * Messages from other nodes (an adapter such as Redis) are peer input like
@@ -12,37 +15,10 @@ import { REPORT_INTERVAL_MS, RateLimitedReport } from './rate-limited-report';
 
 export type InboundDropReason = 'maxPayload' | 'utf8' | 'budget';
 
-export type InboundErrorCode =
-  /** A message from another node was larger than `maxPayload`. */
-  | 'WS_ERR_INBOUND_TOO_BIG'
-  /** A text message from another node was not valid UTF-8. */
-  | 'WS_ERR_INBOUND_INVALID_UTF8'
-  /** Messages from other nodes did not fit the delivery budget (overload). */
-  | 'WS_ERR_INBOUND_OVER_BUDGET';
-
-/** Reported (rate-limited) through the server's `error` event; never thrown. */
-export class InboundMessageError extends Error {
-  override readonly name = 'InboundMessageError';
-  constructor(
-    readonly code: InboundErrorCode,
-    message: string,
-    /** Occurrences since the previous report that were not reported one by one. */
-    readonly suppressed: number,
-  ) {
-    super(message);
-  }
-}
-
 const CODES: Record<InboundDropReason, InboundErrorCode> = {
   maxPayload: 'WS_ERR_INBOUND_TOO_BIG',
   utf8: 'WS_ERR_INBOUND_INVALID_UTF8',
   budget: 'WS_ERR_INBOUND_OVER_BUDGET',
-};
-
-const WHY: Record<InboundDropReason, string> = {
-  maxPayload: 'larger than maxPayload',
-  utf8: 'text that is not valid UTF-8',
-  budget: 'over the delivery budget (this node is overloaded; Redis pub/sub is at-most-once)',
 };
 
 /** Why a message from another node must not be delivered, or null if it may. */
@@ -64,7 +40,7 @@ export class InboundReports {
         report(
           new InboundMessageError(
             CODES[reason],
-            `dropped a message from another node on topic "${this.#lastTopic}": ${WHY[reason]}${more}`,
+            `the last on topic "${this.#lastTopic}"${more}`,
             suppressed,
           ),
         );

@@ -39,6 +39,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
+import { RedisAdapterError, type RedisAdapterErrorCode } from '../errors';
 import type { AdapterHooks, PubSubAdapter } from './adapter';
 import { REPORT_INTERVAL_MS, RateLimitedReport } from './rate-limited-report';
 import { decodeFrame, encodeFrame, isFromNode, NODE_ID_LENGTH } from './redis-frame';
@@ -81,30 +82,8 @@ export interface RedisAdapter extends PubSubAdapter {
   readonly badFrames: number;
 }
 
-export type RedisAdapterErrorCode =
-  /** ioredis is not installed. Thrown by `redisAdapter()`: a setup error. */
-  | 'WS_ERR_REDIS_MISSING'
-  /** A connection to Redis failed or closed; it is being retried. Once per outage. */
-  | 'WS_ERR_REDIS_CONNECTION'
-  /** Publishes are being dropped (Redis unreachable or too far behind). Once per episode. */
-  | 'WS_ERR_REDIS_DROPPED'
-  /** Redis refused a command (e.g. ACL, OOM). */
-  | 'WS_ERR_REDIS_COMMAND'
-  /** A message on one of our channels was not an attach-ws frame; ignored. */
-  | 'WS_ERR_REDIS_BAD_FRAME'
-  /** The server's `deliver` hook threw; the adapter carried on. */
-  | 'WS_ERR_REDIS_DELIVER';
-
-export class RedisAdapterError extends Error {
-  override readonly name = 'RedisAdapterError';
-  constructor(
-    readonly code: RedisAdapterErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// The adapter's errors are in the one catalogue (src/errors.ts); exported here too.
+export { RedisAdapterError, type RedisAdapterErrorCode };
 
 const DEFAULT_PREFIX = 'attach-ws:';
 const DEFAULT_MAX_PENDING_BYTES = 8 * 1024 * 1024;
@@ -143,11 +122,7 @@ function loadIoredis(): RedisConstructor {
   try {
     mod = require('ioredis') as typeof import('ioredis');
   } catch (err) {
-    throw new RedisAdapterError(
-      'WS_ERR_REDIS_MISSING',
-      'attach-ws/redis needs the package "ioredis" (an optional peer dependency of attach-ws): npm install ioredis',
-      { cause: err },
-    );
+    throw new RedisAdapterError('WS_ERR_REDIS_MISSING', undefined, { cause: err });
   }
   return mod.default ?? (mod as unknown as RedisConstructor);
 }
@@ -311,7 +286,7 @@ class RedisPubSub implements RedisAdapter {
       settled();
       // A connection loss is reported by the connection's events, once.
       if (this.#pub.status === 'ready' && !this.#closed) {
-        this.#report(new RedisAdapterError('WS_ERR_REDIS_COMMAND', `Redis refused PUBLISH: ${errorMessage(err)}`, { cause: err }));
+        this.#report(new RedisAdapterError('WS_ERR_REDIS_COMMAND', `PUBLISH: ${errorMessage(err)}`, { cause: err }));
       }
     });
   };
@@ -321,7 +296,7 @@ class RedisPubSub implements RedisAdapter {
     if (this.#dropReported) return;
     this.#dropReported = true;
     const why = this.#pub.status === 'ready' ? `more than ${this.#maxPendingBytes} bytes are waiting for Redis` : 'Redis is unreachable';
-    this.#report(new RedisAdapterError('WS_ERR_REDIS_DROPPED', `dropping cross-node publishes: ${why} (local delivery is unaffected)`));
+    this.#report(new RedisAdapterError('WS_ERR_REDIS_DROPPED', why));
   }
 
   #lastBadChannel = '';
@@ -341,7 +316,7 @@ class RedisPubSub implements RedisAdapter {
     try {
       this.#hooks.deliver(frame.topic, frame.data, frame.isBinary);
     } catch (err) {
-      this.#report(new RedisAdapterError('WS_ERR_REDIS_DELIVER', `delivering a message on topic "${frame.topic}" threw: ${errorMessage(err)}`, { cause: err }));
+      this.#report(new RedisAdapterError('WS_ERR_REDIS_DELIVER', `topic "${frame.topic}": ${errorMessage(err)}`, { cause: err }));
     }
   }
 
@@ -357,8 +332,7 @@ class RedisPubSub implements RedisAdapter {
       }
       if (this.#closed || this.#outageReported) return;
       this.#outageReported = true;
-      const message = `Redis ${role} connection ${err ? `failed: ${err.message}` : 'closed'}; reconnecting (cross-node messages are lost until it is back)`;
-      this.#report(new RedisAdapterError('WS_ERR_REDIS_CONNECTION', message, { cause: err }));
+      this.#report(new RedisAdapterError('WS_ERR_REDIS_CONNECTION', `${role} connection ${err ? `failed: ${err.message}` : 'closed'}`, { cause: err }));
     };
     conn.on('error', (err: Error) => lost(err));
     conn.on('close', () => lost());
@@ -383,7 +357,7 @@ class RedisPubSub implements RedisAdapter {
   #onSubscriberCommandError = (err: unknown): void => {
     // Lost connection: the next 'ready' resubscribes everything, and the loss is reported once.
     if (this.#closed || this.#sub.status !== 'ready') return;
-    this.#report(new RedisAdapterError('WS_ERR_REDIS_COMMAND', `Redis refused (UN)SUBSCRIBE: ${errorMessage(err)}`, { cause: err }));
+    this.#report(new RedisAdapterError('WS_ERR_REDIS_COMMAND', `(UN)SUBSCRIBE: ${errorMessage(err)}`, { cause: err }));
   };
 
   #report(err: Error): void {

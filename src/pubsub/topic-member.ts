@@ -1,12 +1,7 @@
+import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics } from '../symbols';
 import type { PreparedMessage } from './prepared-message';
 
-/** Delivers a published message to one subscriber (a WebSocket). */
-export const kDeliverPrepared = Symbol('attach-ws.deliverPrepared');
-/** The set of topics a subscriber is in; owned by the hub, stored on the subscriber. */
-export const kTopics = Symbol('attach-ws.topics');
-/** Stop / start reading from a connection that published past the delivery budget. */
-export const kPausePublisher = Symbol('attach-ws.pausePublisher');
-export const kResumePublisher = Symbol('attach-ws.resumePublisher');
+export { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics };
 
 export interface TopicMember extends Publisher {
   [kTopics]: Set<string> | null;

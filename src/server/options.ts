@@ -5,10 +5,11 @@ import type { OriginCheck } from '../handshake';
 import type { PubSubAdapter } from '../pubsub/adapter';
 import type { DeliveryBudgetOptions } from '../pubsub/delivery-budget';
 import { defaultSocketOptions, type BackpressurePolicy, type SocketOptions } from '../socket/options';
+import { validateAttachWsOptions, validateRouteOptions } from './validate-options';
 
 /** Options for `attachWs(app, server, options)`. Every size and time has a safe default. */
 export interface AttachWsOptions {
-  /** Largest message accepted, in bytes after inflation; bigger → close 1009. Default 16 MiB. */
+  /** Largest message accepted, in bytes after inflation; bigger → close 1009. Default 16 MiB. At least 1: there is no "unlimited". */
   maxPayload?: number;
   /** permessage-deflate (RFC 7692): `true` for defaults, or parameters. Default off. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
@@ -90,18 +91,20 @@ export interface HandshakeSettings {
   readonly socket: SocketOptions;
 }
 
+/** Validate `options` (TypeError/RangeError, code WS_ERR_INVALID_OPTION) and resolve the defaults. */
 export function resolveSettings(options: AttachWsOptions): HandshakeSettings {
+  validateAttachWsOptions(options);
   return {
     perMessageDeflate: resolveDeflate(options.perMessageDeflate),
     protocols: options.protocols,
     handleProtocols: options.handleProtocols,
     socket: {
-      maxPayload: positive(options.maxPayload, 'maxPayload') ?? defaultSocketOptions.maxPayload,
-      highWaterMark: positive(options.highWaterMark, 'highWaterMark') ?? defaultSocketOptions.highWaterMark,
-      closeTimeoutMs: positive(options.closeTimeoutMs, 'closeTimeoutMs') ?? defaultSocketOptions.closeTimeoutMs,
-      maxHeldBytes: positive(options.maxHeldBytes, 'maxHeldBytes') ?? defaultSocketOptions.maxHeldBytes,
-      fragmentSize: positive(options.fragmentSize, 'fragmentSize') ?? defaultSocketOptions.fragmentSize,
-      maxBackpressure: positive(options.backpressure?.limit, 'backpressure.limit') ?? defaultSocketOptions.maxBackpressure,
+      maxPayload: options.maxPayload ?? defaultSocketOptions.maxPayload,
+      highWaterMark: options.highWaterMark ?? defaultSocketOptions.highWaterMark,
+      closeTimeoutMs: options.closeTimeoutMs ?? defaultSocketOptions.closeTimeoutMs,
+      maxHeldBytes: options.maxHeldBytes ?? defaultSocketOptions.maxHeldBytes,
+      fragmentSize: options.fragmentSize ?? defaultSocketOptions.fragmentSize,
+      maxBackpressure: options.backpressure?.limit ?? defaultSocketOptions.maxBackpressure,
       backpressurePolicy: options.backpressure?.policy ?? defaultSocketOptions.backpressurePolicy,
       maxBufferedAmount: positive(options.maxBufferedAmount, 'maxBufferedAmount') ?? defaultSocketOptions.maxBufferedAmount,
       maxFragments: atLeastOne(options.maxFragments, 'maxFragments') ?? defaultSocketOptions.maxFragments,
@@ -114,13 +117,14 @@ export function resolveSettings(options: AttachWsOptions): HandshakeSettings {
 /** A route's settings: the server's, with the route's overrides. */
 export function resolveRouteSettings(base: HandshakeSettings, route: RouteOptions | undefined): HandshakeSettings {
   if (route === undefined) return base;
+  validateRouteOptions(route);
   return {
     perMessageDeflate: route.perMessageDeflate === undefined ? base.perMessageDeflate : resolveDeflate(route.perMessageDeflate),
     protocols: route.protocols ?? base.protocols,
     handleProtocols: route.handleProtocols ?? base.handleProtocols,
     socket: {
       ...base.socket,
-      maxPayload: positive(route.maxPayload, 'maxPayload') ?? base.socket.maxPayload,
+      maxPayload: route.maxPayload ?? base.socket.maxPayload,
     },
   };
 }

@@ -3,10 +3,11 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { types } from 'node:util';
 import { negotiatePerMessageDeflate, PerMessageDeflate } from '../codec/permessage-deflate';
-import { HandshakeError, isHandshakeError } from '../errors';
+import { asHandlerError, AttachWsError, handshakeError, HandshakeError, isHandshakeError, middlewareRejection, usageErrors } from '../errors';
 import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
 import { corkForTurn } from '../socket/write-batcher';
 import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
+import { kPendingUpgrade } from '../symbols';
 import { WebSocket } from '../socket/websocket';
 import type { HandshakeSettings } from './options';
 
@@ -19,7 +20,7 @@ export interface UpgradeHost {
   readonly handshakeTimeoutMs: number;
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
-  upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
+  upgradeRejected(req: IncomingMessage, err: HandshakeError): void;
   reportError(err: Error, ws: WebSocket | undefined): void;
   /** Answers 503 and returns true when the server already holds `maxConnections`. */
   refuseIfFull(req: IncomingMessage, socket: Duplex): boolean;
@@ -101,13 +102,12 @@ export class PendingUpgrade {
       // A middleware answered and then called next() anyway: its answer
       // stands (the socket closes once it is out), the handler never runs.
       // Reported: on a GET the same mistake makes Express throw ERR_HTTP_HEADERS_SENT.
-      const err = new Error('attach-ws: middleware answered the upgrade and then called next(); the handler was not run');
-      this.host.reportError(Object.assign(err, { code: 'WS_UPGRADE_ALREADY_ANSWERED' }), undefined);
+      this.host.reportError(new AttachWsError('WS_UPGRADE_ALREADY_ANSWERED', usageErrors.WS_UPGRADE_ALREADY_ANSWERED), undefined);
       return;
     }
     if (!this.#settle()) return;
     if (this.host.closing) {
-      this.#writeReject(503, 'Server is shutting down');
+      this.#writeReject(handshakeError('WS_HANDSHAKE_SHUTTING_DOWN'));
       return;
     }
     if (this.host.refuseIfFull(this.req, this.socket)) return;
@@ -171,7 +171,7 @@ export class PendingUpgrade {
     if (isPromiseLike(result)) {
       result.then(
         () => ws[kHandlerSettled](),
-        (err: unknown) => ws[kHandlerSettled](err ?? new Error('handler rejected')),
+        (err: unknown) => ws[kHandlerSettled](asHandlerError(err)),
       );
     } else {
       ws[kHandlerSettled]();
@@ -193,26 +193,23 @@ export class PendingUpgrade {
 
   #fail(err: unknown): void {
     if (isHandshakeError(err)) {
-      this.#writeReject(err.status, err.message, err.headers);
+      this.#writeReject(err);
       return;
     }
     this.host.reportError(asError(err), undefined);
-    this.#writeReject(500, 'Internal Server Error');
+    this.#writeReject(handshakeError('WS_HANDSHAKE_INTERNAL'));
   }
 
-  /** Refuse with an HTTP error (`HandshakeError` or a status) and close the socket. */
-  reject(error: HandshakeError): void;
-  reject(status: number, body: string, headers?: Readonly<Record<string, string>>): void;
-  reject(errorOrStatus: HandshakeError | number, body = '', headers: Readonly<Record<string, string>> = {}): void {
+  /** Refuse with a catalogued HTTP error (its status, message as body, headers) and close the socket. */
+  reject(error: HandshakeError): void {
     if (!this.#settle()) return;
-    if (typeof errorOrStatus === 'number') this.#writeReject(errorOrStatus, body, headers);
-    else this.#writeReject(errorOrStatus.status, errorOrStatus.message, errorOrStatus.headers);
+    this.#writeReject(error);
   }
 
   /** Middleware answered through `res` itself, which has finished: the socket closes once the response is out. */
   respondedByMiddleware(status: number): void {
     if (!this.#settle()) return;
-    this.host.upgradeRejected(this.req, status, 'middleware response');
+    this.host.upgradeRejected(this.req, middlewareRejection('WS_HANDSHAKE_MIDDLEWARE_RESPONSE', status));
     endAfterResponse(this.socket);
   }
 
@@ -223,21 +220,21 @@ export class PendingUpgrade {
       // Middleware began its own answer and never finished it: a 408 now would
       // be written into the middle of that response. Drop the connection.
       this.#settle();
-      this.host.upgradeRejected(this.req, 408, 'middleware response not finished in time');
+      this.host.upgradeRejected(this.req, handshakeError('WS_HANDSHAKE_TIMEOUT', 'middleware began a response and did not finish it'));
       this.socket.destroy();
       return;
     }
-    this.reject(408, 'Upgrade not accepted in time');
+    this.reject(handshakeError('WS_HANDSHAKE_TIMEOUT'));
   }
 
-  #writeReject(status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
-    this.host.upgradeRejected(this.req, status, body);
+  #writeReject(err: HandshakeError): void {
+    this.host.upgradeRejected(this.req, err);
     if (this.answeredByMiddleware) {
       // Never write a second answer into (or after) the middleware's own.
       this.socket.destroy();
       return;
     }
-    writeRejection(this.socket, status, body, headers);
+    writeRejection(this.socket, err.status, err.message, err.headers);
   }
 
   /** True the first time: the upgrade is decided now. */
@@ -293,7 +290,6 @@ function destroySocket(socket: Duplex): void {
   socket.destroy();
 }
 
-const kPendingUpgrade = Symbol('attach-ws.pendingUpgrade');
 type PendingSocket = Duplex & { [kPendingUpgrade]?: PendingUpgrade };
 
 function socketClosedWhilePending(this: PendingSocket): void {

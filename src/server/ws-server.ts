@@ -3,17 +3,17 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload } from '../codec/close';
-import { isHandshakeError } from '../errors';
-import { checkOrigin, handshakeError, requestHost, validateHandshake, type OriginCheck } from '../handshake';
+import { asHandlerError, handshakeError, isHandshakeError, type HandshakeError } from '../errors';
+import { checkOrigin, requestHost, validateHandshake, type OriginCheck } from '../handshake';
 import { overloadChannel, type DeliveryStats } from '../pubsub/delivery-budget';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveDeliveryBudget, resolveMaxConnections, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
 import { afterEarlierResponses } from './earlier-responses';
-import { asError, guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+import { asError, guardSocket, PendingUpgrade, writeRejection } from './pending-upgrade';
 
-/** How upgrade requests find their handler (the Express layer implements it). */
+/** @internal How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
   /** Cheap pre-check, no middleware run: could an `app.ws` route take this request? */
   matches(req: IncomingMessage): boolean;
@@ -62,20 +62,20 @@ export const channels = {
   overload: overloadChannel,
 } as const;
 
-/** Seconds a client refused for capacity is told to wait (RFC 9110 §10.2.3 Retry-After). */
-export const OVER_CAPACITY_RETRY_AFTER_S = 5;
-const OVER_CAPACITY_HEADERS = { 'Retry-After': String(OVER_CAPACITY_RETRY_AFTER_S) } as const;
 
 /**
  * The WebSocket side of an HTTP server (what `attachWs` returns): the upgrade
  * listener, the registry of open connections, topics, the shared heartbeat
  * timer and graceful shutdown.
  */
-export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHost {
+// Not `implements UpgradeHost`: those members are internal (stripped from the
+// published types); PendingUpgrade's constructor checks the shape instead.
+export class WsServer extends EventEmitter<WsServerEvents> {
   /** Open connections. */
   readonly clients = new Set<WebSocket>();
   /** @internal Server-wide handshake settings; routes may override some. */
   readonly settings: HandshakeSettings;
+  /** @internal */
   readonly handshakeTimeoutMs: number;
 
   readonly #http: HttpServer;
@@ -94,6 +94,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   #passedOn = 0;
   #overCapacity = 0;
 
+  /** @internal Made by `attachWs`. */
   constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
     super();
     this.#http = http;
@@ -191,7 +192,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
       try {
         this.emit('connection', ws, req);
       } catch (err) {
-        this.reportError(err instanceof Error ? err : new Error(String(err)), ws);
+        this.reportError(asHandlerError(err), ws);
       }
     }
   }
@@ -205,15 +206,16 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   refuseIfFull(req: IncomingMessage, socket: Duplex): boolean {
     if (this.clients.size < this.#maxConnections) return false;
     this.#overCapacity++;
-    this.upgradeRejected(req, 503, 'too many connections');
-    writeRejection(socket, 503, 'Too many connections', OVER_CAPACITY_HEADERS);
+    this.#reject(req, socket, handshakeError('WS_HANDSHAKE_OVER_CAPACITY'));
     return true;
   }
 
-  /** @internal */
-  upgradeRejected(req: IncomingMessage, status: number, reason: string): void {
+  /** @internal An upgrade was refused: count it, and tell `attach-ws:reject` subscribers why. */
+  upgradeRejected(req: IncomingMessage, err: HandshakeError): void {
     this.#rejected++;
-    if (channels.reject.hasSubscribers) channels.reject.publish({ req, status, reason });
+    if (channels.reject.hasSubscribers) {
+      channels.reject.publish({ req, status: err.status, reason: err.message, code: err.code, error: err });
+    }
   }
 
   /** @internal Errors from handlers, listeners and the adapter: reported, never thrown. */
@@ -263,7 +265,10 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
       },
       (reason) => {
         // Writing now would interleave with the unfinished earlier response: drop the connection.
-        this.upgradeRejected(req, 408, `earlier response on the connection ${reason === 'timeout' ? 'never finished' : 'was cut'}`);
+        this.upgradeRejected(
+          req,
+          handshakeError('WS_HANDSHAKE_TIMEOUT', `earlier response on the connection ${reason === 'timeout' ? 'never finished' : 'was cut'}`),
+        );
         socket.destroy();
       },
     );
@@ -274,13 +279,11 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     let pending: PendingUpgrade | undefined;
     try {
       if (!routed) {
-        this.upgradeRejected(req, 404, 'no route');
-        writeRejection(socket, 404, 'Not Found');
+        this.#reject(req, socket, handshakeError('WS_HANDSHAKE_NO_ROUTE'));
         return;
       }
       if (this.closing) {
-        this.upgradeRejected(req, 503, 'shutting down');
-        writeRejection(socket, 503, 'Server is shutting down');
+        this.#reject(req, socket, handshakeError('WS_HANDSHAKE_SHUTTING_DOWN'));
         return;
       }
       if (this.refuseIfFull(req, socket)) return;
@@ -314,13 +317,16 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   /** A refusal (HandshakeError) or a failure (anything else: 500, reported) before middleware got the request. */
   #failBeforePending(req: IncomingMessage, socket: Duplex, err: unknown): void {
     if (isHandshakeError(err)) {
-      this.upgradeRejected(req, err.status, err.message);
-      writeRejection(socket, err.status, err.message, err.headers);
+      this.#reject(req, socket, err);
       return;
     }
     this.reportError(asError(err), undefined);
-    this.upgradeRejected(req, 500, 'internal error');
-    writeRejection(socket, 500, 'Internal Server Error');
+    this.#reject(req, socket, handshakeError('WS_HANDSHAKE_INTERNAL'));
+  }
+
+  #reject(req: IncomingMessage, socket: Duplex, err: HandshakeError): void {
+    this.upgradeRejected(req, err);
+    writeRejection(socket, err.status, err.message, err.headers);
   }
 
   async #shutdown(code: number, reason: string): Promise<void> {

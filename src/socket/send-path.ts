@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { encodeFrame, encodeMessage } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
-import { SendError, type SendErrorCode } from '../errors';
+import { protocolError, SendError, type SendErrorCode } from '../errors';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { SocketOptions } from './options';
 import { CLOSED } from './ready-state';
@@ -245,7 +245,7 @@ export class SendPath {
       // The queue stays blocked behind this entry; the connection is failing anyway.
       const cb = entry.cb;
       entry.cb = undefined; // closed() fails the rest of the queue, not this one again
-      this.#ws[kCompressionFailed](err ?? new Error('compression failed'), cb);
+      this.#ws[kCompressionFailed](err ?? protocolError('WS_ERR_COMPRESSION_FAILED'), cb);
       return;
     }
     entry.frames = this.#frames(opcode, payload, true);

@@ -1,24 +1,25 @@
 /**
- * Internal keys: how the socket layer's pieces (receiver, iterator, heartbeat,
- * server) reach a connection's internals without putting them on the public
- * surface.
+ * The socket layer's internal keys (defined in src/symbols.ts, the one
+ * symbols module; re-exported here so the layer's files import them locally).
  */
-export const kWebSocket = Symbol('attach-ws.webSocket');
-export const kDeliver = Symbol('attach-ws.deliver');
-export const kFail = Symbol('attach-ws.fail');
-export const kPeerClose = Symbol('attach-ws.peerClose');
-export const kPeerPing = Symbol('attach-ws.peerPing');
-export const kPeerPong = Symbol('attach-ws.peerPong');
-export const kPauseReading = Symbol('attach-ws.pauseReading');
-export const kResumeReading = Symbol('attach-ws.resumeReading');
-export const kHeartbeat = Symbol('attach-ws.heartbeat');
-export const kHandlerStarted = Symbol('attach-ws.handlerStarted');
-export const kHandlerSettled = Symbol('attach-ws.handlerSettled');
-export const kHandlerFailed = Symbol('attach-ws.handlerFailed');
-export const kCloseFrameWritten = Symbol('attach-ws.closeFrameWritten');
-export const kCompressionFailed = Symbol('attach-ws.compressionFailed');
-export const kSendLimitExceeded = Symbol('attach-ws.sendLimitExceeded');
-export const kIdleTimeout = Symbol('attach-ws.idleTimeout');
+export {
+  kCloseFrameWritten,
+  kCompressionFailed,
+  kDeliver,
+  kFail,
+  kHandlerFailed,
+  kHandlerSettled,
+  kHandlerStarted,
+  kHeartbeat,
+  kIdleTimeout,
+  kPauseReading,
+  kPeerClose,
+  kPeerPing,
+  kPeerPong,
+  kResumeReading,
+  kSendLimitExceeded,
+  kWebSocket,
+} from '../symbols';
 
 /** Why reading from TCP is paused; reading resumes when no reason is left. */
 export const PauseReason = {

@@ -5,8 +5,8 @@ import { FrameDecoder } from '../codec/decoder';
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
-import { SendError, type ProtocolError } from '../errors';
-import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics, type TopicMember } from '../pubsub/topic-member';
+import { asHandlerError, codedError, SendError, type ProtocolError } from '../errors';
+import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
 import { ClosingHandshake } from './closing-handshake';
@@ -60,7 +60,7 @@ export interface WebSocketEvents {
 /** Connections ended by a limit, as counted in `stats()`. */
 export type LimitReached = 'sendBuffer' | 'idle' | 'unresponsive';
 
-/** What a connection needs from the server that owns it. */
+/** @internal What a connection needs from the server that owns it. */
 export interface SocketHost {
   readonly topics: TopicHub;
   connectionClosed(ws: WebSocket): void;
@@ -69,6 +69,7 @@ export interface SocketHost {
   limitReached?(kind: LimitReached, ws: WebSocket): void;
 }
 
+/** @internal */
 export interface WebSocketInit {
   readonly protocol: string;
   readonly extensions: string;
@@ -92,7 +93,9 @@ const EMPTY = Buffer.alloc(0);
  *   ws.on('message', (data) => ws.send(data));
  * });
  */
-export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMember, AsyncIterable<string | Buffer> {
+// Not `implements TopicMember`: its keys are stripped from the published types
+// (stripInternal), and TopicHub's parameters check the shape where it matters.
+export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIterable<string | Buffer> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -253,7 +256,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
       return;
     }
     const payload = toPayload(data);
-    if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
+    if (payload.length > 125) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', 'a ping or pong payload is at most 125 bytes');
     this.#send.sendControl(opcode, payload, cb);
   }
 
@@ -448,7 +451,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements TopicMem
 
   /** @internal A handler or listener threw: report it and close with 1011. */
   [kHandlerFailed](err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = asHandlerError(err);
     this.#host.reportError(error, this);
     if (this.#readyState === OPEN) this.close(1011, 'internal error');
   }

@@ -1,4 +1,4 @@
-import { encodeClientFrame } from '../../src/codec/client-frames';
+import { encodeClientFrame } from '../helpers/client-frames';
 import { Opcode } from '../../src/codec/opcodes';
 
 describe('encodeClientFrame', () => {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
-import { encodeClientFrame } from '../../src/codec/client-frames';
+import { encodeClientFrame } from '../helpers/client-frames';
 import { FRAGMENT_OVERHEAD, FrameDecoder, type DecoderOptions, type DecoderSink } from '../../src/codec/decoder';
 import { Opcode } from '../../src/codec/opcodes';
 import type { ProtocolError } from '../../src/errors';

@@ -3,8 +3,8 @@
  * buffer, and deliberately unchecked, so a test can also build the broken
  * frames (a fragmented ping, a 126-byte pong) that the server must reject.
  */
-import { frameHeader } from './encoder';
-import { mask } from './mask';
+import { frameHeader } from '../../src/codec/encoder';
+import { mask } from '../../src/codec/mask';
 
 /** The masking key of RFC 6455 §5.7's examples. */
 const DEFAULT_KEY: Uint8Array = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
