@@ -157,6 +157,9 @@ process.on('message', (m) => {
   }
 });
 process.on('disconnect', () => process.exit(0)); // parent gone: never linger
+// Exit normally on SIGTERM (how run.js stops a server), so that --cpu-prof,
+// which writes its profile at exit, gets to write it.
+process.on('SIGTERM', () => process.exit(0));
 
 if (!targets[impl]) {
   process.send({ error: `unknown server ${impl}` });
