@@ -7,6 +7,7 @@ import { buildAcceptResponse, buildRejectResponse, selectProtocol, type Validate
 import { corkForTurn } from '../socket/write-batcher';
 import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
 import { WebSocket } from '../socket/websocket';
+import type { DeadlineQueue } from './deadline-queue';
 import type { HandshakeSettings } from './options';
 
 /** What an `app.ws` handler looks like to the server: it gets the connection and the request. */
@@ -16,6 +17,8 @@ export type ConnectionHandler<Req extends IncomingMessage = IncomingMessage> = (
 export interface UpgradeHost {
   readonly closing: boolean;
   readonly handshakeTimeoutMs: number;
+  /** The server's handshake deadlines (one timer for all its pending upgrades). */
+  readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
@@ -29,7 +32,6 @@ export interface UpgradeHost {
  */
 export class PendingUpgrade {
   #settled = false;
-  readonly #timer: NodeJS.Timeout;
 
   constructor(
     private readonly host: UpgradeHost,
@@ -38,12 +40,13 @@ export class PendingUpgrade {
     private readonly head: Buffer,
     readonly handshake: ValidatedHandshake,
   ) {
-    this.#timer = setTimeout(handshakeTimedOut, host.handshakeTimeoutMs, this);
-    this.#timer.unref();
-    // Module-level listener, removed on settle: nothing of the upgrade (req,
-    // res, this) stays reachable from a long-lived connection's socket.
+    // No Timeout object per upgrade: the server's queue times it out (408).
+    host.handshakeDeadlines.add(this);
+    // Module-level listener (not `once`, which wraps it in a closure), removed
+    // on settle: nothing of the upgrade (req, res, this) stays reachable from
+    // a long-lived connection's socket.
     (socket as PendingSocket)[kPendingUpgrade] = this;
-    socket.once('close', socketClosedWhilePending);
+    socket.on('close', socketClosedWhilePending);
   }
 
   /** Still waiting for middleware to decide. */
@@ -147,7 +150,7 @@ export class PendingUpgrade {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    clearTimeout(this.#timer);
+    this.host.handshakeDeadlines.delete(this);
     this.socket.off('close', socketClosedWhilePending);
     // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
     (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
@@ -199,7 +202,8 @@ function socketClosedWhilePending(this: PendingSocket): void {
   this[kPendingUpgrade]?.abandoned();
 }
 
-function handshakeTimedOut(pending: PendingUpgrade): void {
+/** The handshake timeout passed (the server's DeadlineQueue calls this). */
+export function handshakeTimedOut(pending: PendingUpgrade): void {
   pending.timedOut();
 }
 

@@ -8,7 +8,8 @@ import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
-import { guardSocket, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+import { DeadlineQueue } from './deadline-queue';
+import { guardSocket, handshakeTimedOut, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
 
 /** How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
@@ -49,6 +50,8 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
   /** @internal Server-wide handshake settings; routes may override some. */
   readonly settings: HandshakeSettings;
   readonly handshakeTimeoutMs: number;
+  /** @internal */
+  readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
 
   readonly #http: HttpServer;
   readonly #router: UpgradeRouter;
@@ -69,6 +72,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.#router = router;
     this.settings = resolveSettings(options);
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    this.handshakeDeadlines = new DeadlineQueue(this.handshakeTimeoutMs, handshakeTimedOut);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
     this.#origins = options.origins;
