@@ -27,6 +27,11 @@ export class DeadlineQueue<T> {
     return this.#entries.size;
   }
 
+  /** Whether the timer is set (false whenever the queue is empty). */
+  get armed(): boolean {
+    return this.#timer !== null;
+  }
+
   /** Start `item`'s deadline: `expired(item)` runs `timeoutMs` from now unless it is deleted first. */
   add(item: T): void {
     const deadline = performance.now() + this.#timeoutMs;
@@ -36,8 +41,11 @@ export class DeadlineQueue<T> {
 
   /** Cancel `item`'s deadline (idempotent). */
   delete(item: T): void {
-    this.#entries.delete(item);
-    // The timer stays armed when the queue empties: it finds nothing and stops.
+    if (!this.#entries.delete(item) || this.#entries.size > 0 || this.#timer === null) return;
+    // Empty: an idle server keeps no timer. Under a burst of upgrades the
+    // queue rarely empties, so the timer is seldom re-created.
+    clearTimeout(this.#timer);
+    this.#timer = null;
   }
 
   /** Cancel every deadline and the timer. */

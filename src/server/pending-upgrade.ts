@@ -101,6 +101,8 @@ export class PendingUpgrade {
       deflate,
       options: settings.socket,
     });
+    // The connection's own error listener took over: one listener, not an array of two, per idle socket.
+    socket.off('error', destroyOnError);
     this.host.connectionOpened(ws, req);
     let result: unknown;
     try {

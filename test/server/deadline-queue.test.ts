@@ -49,6 +49,17 @@ describe('DeadlineQueue', () => {
     expect(seen).toEqual(['boom', 'later']);
   });
 
+  it('keeps no timer once the last deadline is deleted', () => {
+    const queue = new DeadlineQueue<string>(60_000, () => undefined);
+    queue.add('a');
+    queue.add('b');
+    expect(queue.armed).toBe(true);
+    queue.delete('a');
+    queue.delete('b');
+    expect(queue.size).toBe(0);
+    expect(queue.armed).toBe(false);
+  });
+
   it('clear() cancels every deadline', async () => {
     const expired: string[] = [];
     const queue = new DeadlineQueue<string>(5, (item) => expired.push(item));
