@@ -8,9 +8,10 @@
  *   GET  /chat/:room     plain HTTP: the room's members and history as JSON
  *   WS   /chat/:room     the chat itself: same path, an upgrade — only app.ws sees it
  *
- * Express middleware runs before the 101: `sameOrigin` refuses cross-site
- * pages (403), `requireNick` refuses an upgrade without a valid nickname
- * (cookie or `?nick=`) with a real 401, `validRoom` a bad room name with 400.
+ * attach-ws refuses pages from other sites (403) by default. Express
+ * middleware runs before the 101: `requireNick` refuses an upgrade without a
+ * valid nickname (cookie or `?nick=`) with a real 401, `validRoom` a bad room
+ * name with 400.
  *
  * The wire protocol is JSON text frames.
  *   client → server  {type:'say', text}   {type:'typing', typing: boolean}
@@ -122,7 +123,7 @@ function createChatApp(options = {}) {
 
   // --- WebSocket -----------------------------------------------------------
 
-  app.ws('/chat/:room', sameOrigin, requireNick, validRoom, (ws, req) => {
+  app.ws('/chat/:room', requireNick, validRoom, (ws, req) => {
     const roomName = req.params.room.toLowerCase();
     const nick = req.nick;
     const topic = `room:${roomName}`;
@@ -202,20 +203,6 @@ function createChatApp(options = {}) {
   });
 
   // --- middleware (runs for the upgrade, before the 101) ----------------------
-
-  /** Refuse WebSockets opened by a page from another origin (cross-site WebSocket hijacking). */
-  function sameOrigin(req, res, next) {
-    const origin = req.headers.origin;
-    if (origin === undefined) return next(); // not a browser: nothing to hijack
-    let host;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    if (host !== undefined && host === req.headers.host) return next();
-    res.status(403).json({ error: 'cross-origin WebSocket refused' });
-  }
 
   /** The nickname from the cookie (the page) or `?nick=` (scripts); 401 without one. */
   function requireNick(req, res, next) {

@@ -86,7 +86,7 @@ function ws(this: RouterWithRoute, path: unknown, ...args: unknown[]): unknown {
 /** The last handler of a ws route: the upgrade made it through the middleware. */
 function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions | undefined): Middleware {
   const settingsByServer = new WeakMap<WsServer, HandshakeSettings>();
-  return function completeUpgrade(req: UpgradeRequest, res: ServerResponse, next: Next) {
+  return function completeUpgrade(req: UpgradeRequest, _res: ServerResponse, next: Next) {
     const pending = req[kPendingUpgrade];
     const server = req[kWsServer];
     if (pending === undefined || server === undefined) return next('route');
@@ -95,8 +95,7 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       settings = resolveRouteSettings(server.settings, routeOptions);
       settingsByServer.set(server, settings);
     }
-    res.detachSocket(pending.socket as never);
-    pending.accept(settings, handler);
+    pending.accept(settings, handler); // takes the socket back from `res`, unless middleware already answered on it
   };
 }
 

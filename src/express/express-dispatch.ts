@@ -1,12 +1,14 @@
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { endAfterResponse, type PendingUpgrade } from '../server/pending-upgrade';
+import type { PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
 /** The slice of an Express app the dispatcher uses. */
 export interface ExpressAppLike {
   handle(req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void): void;
+  /** A setting (one argument: Express 4 and 5 read a setting rather than route a GET). */
+  get(setting: string): unknown;
   readonly router: { stack: Parameters<typeof hasWsRoute>[0]['stack'] };
 }
 
@@ -22,21 +24,30 @@ export const kWsServer = Symbol.for('attach-ws.server');
 export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
   return {
     matches: (req) => hasWsRoute(app.router, req),
+    // Express's own rule (req.hostname / req.host on 4 and 5): X-Forwarded-Host counts only when
+    // 'trust proxy fn' (compiled from app.set('trust proxy', ...)) trusts the connection's address.
+    trustsProxy(req: IncomingMessage): boolean {
+      const trust = app.get('trust proxy fn');
+      if (typeof trust !== 'function') return false;
+      try {
+        return Boolean((trust as (address: string | undefined, hop: number) => unknown)(req.socket.remoteAddress, 0));
+      } catch {
+        return false; // an address proxy-addr cannot read is no trusted proxy
+      }
+    },
     dispatch(req: UpgradeRequest, pending: PendingUpgrade, server: WsServer): void {
       req[kPendingUpgrade] = pending;
       req[kWsServer] = server;
       const socket = pending.socket as Socket;
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
+      // The server waited until no earlier response is in flight on this socket, so this cannot throw ERR_HTTP_SOCKET_ASSIGNED.
       res.assignSocket(socket);
-      res.on('finish', () => {
-        // Middleware answered: that response is the rejection.
-        pending.respondedByMiddleware(res.statusCode);
-        endAfterResponse(socket);
-      });
+      pending.useResponse(res);
+      // Middleware answered: that response is the rejection, and the socket closes once it is out.
+      res.on('finish', () => pending.respondedByMiddleware(res.statusCode));
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
-        res.detachSocket(socket);
         if (err === undefined || err === null || err === 'route' || err === 'router') {
           pending.reject(404, 'Not Found');
           return;

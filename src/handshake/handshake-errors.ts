@@ -32,6 +32,14 @@ export const handshakeErrors = {
   WS_HANDSHAKE_BAD_EXTENSIONS: [400, 'invalid Sec-WebSocket-Extensions header', {}],
   WS_HANDSHAKE_DUPLICATE_ORIGIN: [400, 'more than one Origin header', {}],
   WS_HANDSHAKE_ORIGIN_FORBIDDEN: [403, 'origin not allowed', {}],
+  // The default same-origin check: the body tells the developer how to allow other origins.
+  WS_HANDSHAKE_CROSS_ORIGIN: [
+    403,
+    "cross-origin WebSocket refused: by default only pages from this server's own origin may connect. " +
+      "To allow others, pass attachWs(app, server, { origins: ['https://app.example.com'] }), " +
+      "a predicate origins: (origin, req) => boolean, or origins: '*'",
+    {},
+  ],
 } as const satisfies Record<string, readonly [HandshakeStatus, string, Readonly<Record<string, string>>]>;
 
 export type HandshakeErrorCode = keyof typeof handshakeErrors;

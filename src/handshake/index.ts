@@ -4,7 +4,7 @@ export { acceptKey, isValidKey } from './accept-key';
 export { parseExtensions, formatExtension } from './extensions';
 export { handshakeErrors, handshakeError } from './handshake-errors';
 export type { HandshakeErrorCode } from './handshake-errors';
-export { checkOrigin } from './origin';
+export { checkOrigin, isSameOrigin, requestHost } from './origin';
 export type { OriginCheck } from './origin';
 export { parseProtocols, selectProtocol } from './protocols';
 export type { ProtocolOptions } from './protocols';

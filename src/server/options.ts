@@ -15,7 +15,12 @@ export interface AttachWsOptions {
   protocols?: readonly string[];
   /** Choose a subprotocol yourself; an answer the client did not offer is ignored. */
   handleProtocols?: (offered: readonly string[], req: IncomingMessage) => string | false | undefined;
-  /** Allowed origins (exact, case-insensitive) or a predicate; others get 403. Default: any. */
+  /**
+   * Which browser pages may open a WebSocket; others get 403. Default: the
+   * server's own origin only (requests without `Origin` pass). A list of
+   * origins (exact, case-insensitive; refuses requests without `Origin`), a
+   * predicate, or `'*'` for any.
+   */
   origins?: OriginCheck;
   /** Ping idle peers every `intervalMs`, drop those silent for another interval. Default 30 s; `false` to disable. */
   heartbeat?: { intervalMs: number } | false;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { types } from 'node:util';
 import { negotiatePerMessageDeflate, PerMessageDeflate } from '../codec/permessage-deflate';
 import { HandshakeError, isHandshakeError } from '../errors';
 import { buildAcceptResponse, buildRejectResponse, selectProtocol, type ValidatedHandshake } from '../handshake';
@@ -22,6 +23,20 @@ export interface UpgradeHost {
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, status: number, reason: string): void;
+  reportError(err: Error, ws: WebSocket | undefined): void;
+}
+
+/**
+ * The HTTP response middleware writes to while the upgrade is pending (the
+ * Express layer's `res`, written to the raw socket). Structural: the server
+ * layer only asks whether it has begun and takes the socket back from it.
+ */
+export interface MiddlewareResponse {
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  /** The socket it writes to; null once detached. */
+  readonly socket: unknown;
+  detachSocket(socket: never): void;
 }
 
 /**
@@ -32,6 +47,7 @@ export interface UpgradeHost {
  */
 export class PendingUpgrade {
   #settled = false;
+  #response: MiddlewareResponse | null = null;
 
   constructor(
     private readonly host: UpgradeHost,
@@ -55,11 +71,40 @@ export class PendingUpgrade {
   }
 
   /**
+   * The response middleware writes to the socket through while deciding. An
+   * upgrade whose response has begun can no longer become a 101, and its
+   * socket is taken back from that response before attach-ws writes on it.
+   */
+  useResponse(res: MiddlewareResponse): void {
+    this.#response = res;
+  }
+
+  /** Middleware has begun (or finished) an HTTP answer of its own: it stands. */
+  get answeredByMiddleware(): boolean {
+    const res = this.#response;
+    return res !== null && (res.headersSent || res.writableEnded);
+  }
+
+  /**
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
+   * Nothing thrown in here escapes: a failure before the 101 is answered 500.
    */
   accept(settings: HandshakeSettings, handler: ConnectionHandler): void {
+    if (this.answeredByMiddleware) {
+      // A middleware answered and then called next() anyway: its answer
+      // stands (the socket closes once it is out), the handler never runs.
+      if (this.pending) {
+        this.host.reportError(
+          Object.assign(new Error('attach-ws: middleware answered the upgrade and then called next(); the handler was not run'), {
+            code: 'WS_UPGRADE_ALREADY_ANSWERED',
+          }),
+          undefined,
+        );
+      }
+      return;
+    }
     if (!this.#settle()) return;
     if (this.host.closing) {
       this.#writeReject(503, 'Server is shutting down');
@@ -69,6 +114,7 @@ export class PendingUpgrade {
     let protocol: string | undefined;
     let deflate: PerMessageDeflate | null = null;
     let extensions = '';
+    let response: string;
     try {
       const choose = settings.handleProtocols;
       protocol = selectProtocol(
@@ -83,9 +129,10 @@ export class PendingUpgrade {
           extensions = agreed.response;
         }
       }
+      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined });
     } catch (err) {
-      const status = isHandshakeError(err) ? err.status : 500;
-      this.#writeReject(status, isHandshakeError(err) ? err.message : 'Internal Server Error');
+      deflate?.close();
+      this.#fail(err);
       return;
     }
     // The HTTP server's idle timeout must not end a quiet WebSocket; small frames must not wait for Nagle.
@@ -94,13 +141,21 @@ export class PendingUpgrade {
     tcp.setNoDelay?.(true);
     // Corked: what the handler sends right away (a welcome, history) leaves with the 101 in one write.
     corkForTurn(socket);
-    socket.write(buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined }));
-    const ws = new WebSocket(socket, this.head, this.host.createSocketHost(), {
-      protocol: protocol ?? '',
-      extensions,
-      deflate,
-      options: settings.socket,
-    });
+    socket.write(response);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(socket, this.head, this.host.createSocketHost(), {
+        protocol: protocol ?? '',
+        extensions,
+        deflate,
+        options: settings.socket,
+      });
+    } catch (err) {
+      // After the 101 no HTTP answer is possible any more.
+      this.host.reportError(asError(err), undefined);
+      socket.destroy();
+      return;
+    }
     // The connection's own error listener took over: one listener, not an array of two, per idle socket.
     socket.off('error', destroyOnError);
     this.host.connectionOpened(ws, req);
@@ -122,6 +177,28 @@ export class PendingUpgrade {
     }
   }
 
+  /**
+   * Something threw while this upgrade was being decided (Express internals,
+   * the router, a handshake option): a `HandshakeError` is answered with its
+   * status, anything else with 500 and reported to the server's 'error' event.
+   */
+  fail(err: unknown): void {
+    if (!this.#settle()) {
+      if (!isHandshakeError(err)) this.host.reportError(asError(err), undefined);
+      return;
+    }
+    this.#fail(err);
+  }
+
+  #fail(err: unknown): void {
+    if (isHandshakeError(err)) {
+      this.#writeReject(err.status, err.message, err.headers);
+      return;
+    }
+    this.host.reportError(asError(err), undefined);
+    this.#writeReject(500, 'Internal Server Error');
+  }
+
   /** Refuse with an HTTP error (`HandshakeError` or a status) and close the socket. */
   reject(error: HandshakeError): void;
   reject(status: number, body: string, headers?: Readonly<Record<string, string>>): void;
@@ -131,20 +208,34 @@ export class PendingUpgrade {
     else this.#writeReject(errorOrStatus.status, errorOrStatus.message, errorOrStatus.headers);
   }
 
-  /** Middleware answered through `res` itself: the socket closes once the response is out. */
+  /** Middleware answered through `res` itself, which has finished: the socket closes once the response is out. */
   respondedByMiddleware(status: number): void {
     if (!this.#settle()) return;
     this.host.upgradeRejected(this.req, status, 'middleware response');
+    endAfterResponse(this.socket);
   }
 
   /** @internal */
   timedOut(): void {
     if (!this.pending) return;
+    if (this.answeredByMiddleware) {
+      // Middleware began its own answer and never finished it: a 408 now would
+      // be written into the middle of that response. Drop the connection.
+      this.#settle();
+      this.host.upgradeRejected(this.req, 408, 'middleware response not finished in time');
+      this.socket.destroy();
+      return;
+    }
     this.reject(408, 'Upgrade not accepted in time');
   }
 
   #writeReject(status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
     this.host.upgradeRejected(this.req, status, body);
+    if (this.answeredByMiddleware) {
+      // Never write a second answer into (or after) the middleware's own.
+      this.socket.destroy();
+      return;
+    }
     writeRejection(this.socket, status, body, headers);
   }
 
@@ -156,6 +247,10 @@ export class PendingUpgrade {
     this.socket.off('close', socketClosedWhilePending);
     // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
     (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
+    // From now on attach-ws writes on the socket itself: take it back from the
+    // middleware's response, so a late res.end() cannot write into the 101.
+    const res = this.#response;
+    if (res !== null && res.socket === this.socket && !this.answeredByMiddleware) res.detachSocket(this.socket as never);
     return !this.socket.destroyed;
   }
 
@@ -207,6 +302,12 @@ function socketClosedWhilePending(this: PendingSocket): void {
 /** The handshake timeout passed (the server's DeadlineQueue calls this). */
 export function handshakeTimedOut(pending: PendingUpgrade): void {
   pending.timedOut();
+}
+
+/** What was thrown, as an Error (a thrown string or object is wrapped, not lost). */
+export function asError(err: unknown): Error {
+  // isNativeError: errors from another realm (a vm context, a test runner) are Errors too.
+  return err instanceof Error || types.isNativeError(err) ? err : new Error(`non-Error thrown: ${String(err)}`);
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

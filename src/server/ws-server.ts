@@ -3,13 +3,14 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isHandshakeError } from '../errors';
-import { checkOrigin, validateHandshake, type OriginCheck } from '../handshake';
+import { checkOrigin, handshakeError, requestHost, validateHandshake, type OriginCheck } from '../handshake';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
 import { DeadlineQueue } from './deadline-queue';
-import { guardSocket, handshakeTimedOut, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
+import { afterEarlierResponses } from './earlier-responses';
+import { asError, guardSocket, handshakeTimedOut, PendingUpgrade, writeRejection, type UpgradeHost } from './pending-upgrade';
 
 /** How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
@@ -17,6 +18,11 @@ export interface UpgradeRouter {
   matches(req: IncomingMessage): boolean;
   /** Run the request through the app; it ends in `pending.accept(...)` or an HTTP response. */
   dispatch(req: IncomingMessage, pending: PendingUpgrade, server: WsServer): void;
+  /**
+   * Whether the request's connection comes from a proxy the app trusts (so its
+   * `X-Forwarded-Host` names the host the client addressed). Default: no.
+   */
+  trustsProxy?(req: IncomingMessage): boolean;
 }
 
 export interface WsServerEvents {
@@ -75,7 +81,7 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.handshakeDeadlines = new DeadlineQueue(this.handshakeTimeoutMs, handshakeTimedOut);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
-    this.#origins = options.origins;
+    this.#origins = validOrigins(options.origins);
     this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined));
     const server = this;
     this.#socketHost = {
@@ -171,36 +177,93 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     if (channels.close.hasSubscribers) channels.close.publish({ ws });
   }
 
+  /**
+   * The `upgrade` listener. Nothing thrown in here may reach `process`: every
+   * failure becomes an HTTP answer on that socket (or, once a response has
+   * begun, the end of the socket) and an 'error' event.
+   */
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!this.#router.matches(req)) {
-      // Another upgrade listener (hot reload, socket.io, …) owns what we don't route.
-      if (this.#http.listenerCount('upgrade') > 1) {
-        this.#passedOn++;
-        return;
-      }
-      this.upgradeRejected(req, 404, 'no route');
-      writeRejection(socket, 404, 'Not Found');
+    let routed: boolean;
+    let matchError: { thrown: unknown } | undefined;
+    try {
+      routed = this.#router.matches(req);
+    } catch (thrown) {
+      routed = true; // ours to answer, with a 500
+      matchError = { thrown };
+    }
+    // Another upgrade listener (hot reload, socket.io, …) owns what we don't route.
+    if (!routed && this.#http.listenerCount('upgrade') > 1) {
+      this.#passedOn++;
       return;
     }
     guardSocket(socket);
-    if (this.closing) {
-      this.upgradeRejected(req, 503, 'shutting down');
-      writeRejection(socket, 503, 'Server is shutting down');
-      return;
-    }
-    let pending: PendingUpgrade;
+    afterEarlierResponses(
+      socket,
+      this.handshakeTimeoutMs,
+      () => {
+        if (matchError === undefined) this.#answerUpgrade(req, socket, head, routed);
+        else this.#failBeforePending(req, socket, matchError.thrown);
+      },
+      (reason) => {
+        // Writing now would interleave with the unfinished earlier response: drop the connection.
+        this.upgradeRejected(req, 408, `earlier response on the connection ${reason === 'timeout' ? 'never finished' : 'was cut'}`);
+        socket.destroy();
+      },
+    );
+  };
+
+  /** Answer an upgrade whose connection carries no earlier response any more. Never throws. */
+  #answerUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, routed: boolean): void {
+    let pending: PendingUpgrade | undefined;
     try {
+      if (!routed) {
+        this.upgradeRejected(req, 404, 'no route');
+        writeRejection(socket, 404, 'Not Found');
+        return;
+      }
+      if (this.closing) {
+        this.upgradeRejected(req, 503, 'shutting down');
+        writeRejection(socket, 503, 'Server is shutting down');
+        return;
+      }
       const handshake = validateHandshake(req);
-      checkOrigin(handshake.origin, this.#origins, req);
+      this.#checkOrigin(handshake.origin, req);
       pending = new PendingUpgrade(this, req, socket, head, handshake);
+      this.#router.dispatch(req, pending, this);
     } catch (err) {
-      if (!isHandshakeError(err)) throw err;
+      if (pending !== undefined) pending.fail(err);
+      else this.#failBeforePending(req, socket, err);
+    }
+  }
+
+  /** The origin check; a predicate that throws refuses the upgrade (403) and its error is reported. */
+  #checkOrigin(origin: string | undefined, req: IncomingMessage): void {
+    try {
+      // Only the default same-origin check needs the host, and only for browser requests.
+      const host = this.#origins === undefined && origin !== undefined ? requestHost(req, this.#trustsProxy(req)) : undefined;
+      checkOrigin(origin, this.#origins, req, host);
+    } catch (err) {
+      if (isHandshakeError(err)) throw err;
+      this.reportError(asError(err), undefined);
+      throw handshakeError('WS_HANDSHAKE_ORIGIN_FORBIDDEN');
+    }
+  }
+
+  #trustsProxy(req: IncomingMessage): boolean {
+    return this.#router.trustsProxy?.(req) === true;
+  }
+
+  /** A refusal (HandshakeError) or a failure (anything else: 500, reported) before middleware got the request. */
+  #failBeforePending(req: IncomingMessage, socket: Duplex, err: unknown): void {
+    if (isHandshakeError(err)) {
       this.upgradeRejected(req, err.status, err.message);
       writeRejection(socket, err.status, err.message, err.headers);
       return;
     }
-    this.#router.dispatch(req, pending, this);
-  };
+    this.reportError(asError(err), undefined);
+    this.upgradeRejected(req, 500, 'internal error');
+    writeRejection(socket, 500, 'Internal Server Error');
+  }
 
   async #shutdown(code: number, reason: string): Promise<void> {
     const closed = [...this.clients].map(
@@ -221,6 +284,13 @@ export class WsServer extends EventEmitter<WsServerEvents> implements UpgradeHos
     this.#heartbeat = null;
     await this.#hub.close();
   }
+}
+
+/** `origins` as given, checked once at startup rather than misread on every upgrade. */
+function validOrigins(origins: OriginCheck | undefined): OriginCheck | undefined {
+  if (origins === undefined || origins === '*' || typeof origins === 'function') return origins;
+  if (Array.isArray(origins) && origins.every((entry) => typeof entry === 'string')) return origins;
+  throw new TypeError("attach-ws: origins must be '*', an array of origins like ['https://app.example.com'], or a predicate");
 }
 
 function heartbeatTick(clients: Set<WebSocket>): void {
