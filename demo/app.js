@@ -4,7 +4,7 @@
  *
  *   GET  /, /r/:room     the page (demo/public)
  *   GET  /healthz        plain HTTP health check
- *   POST /session        { nick } → sets the `nick` cookie (GET reads it back, DELETE clears it)
+ *   POST /session        { nick } → sets the `nick` cookie (GET reads it back, { nick: null } if none; DELETE clears it)
  *   GET  /chat/:room     plain HTTP: the room's members and history as JSON
  *   WS   /chat/:room     the chat itself: same path, an upgrade — only app.ws sees it
  *
@@ -90,10 +90,9 @@ function createChatApp(options = {}) {
     res.json({ status: 'ok', uptime: Math.round(process.uptime()), rooms: rooms.size, websocket: wss.stats() });
   });
 
+  // No nickname yet is a normal state for a first visit, not an error: 200 with nick null.
   app.get('/session', (req, res) => {
-    const nick = nickFrom(req);
-    if (nick === undefined) return void res.status(401).json({ error: 'no nickname yet' });
-    res.json({ nick });
+    res.json({ nick: nickFrom(req) ?? null });
   });
 
   app.post('/session', express.json({ limit: '1kb' }), (req, res) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // `npm start`: the chat demo on http://localhost:3000 (PORT and HOST to change).
-// Needs the built package (dist/), which `npm ci` makes; else `npm run build`.
+// Needs the built package (dist/): `npm start` runs scripts/ensure-setup.js first, which installs and builds when needed.
 
 const { createChatApp } = require('./app');
 

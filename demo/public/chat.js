@@ -72,9 +72,11 @@
       if (event.code === 1008 || event.code === 1009) notice(`disconnected: ${event.reason || event.code}`, 'error');
       if (!opened) {
         // The upgrade was refused (a browser does not show the HTTP status):
-        // a 401 means our nickname cookie is gone, so ask for one again.
-        const session = await fetch('/session').catch(() => null);
-        if (session && session.status === 401) return showLogin('Your nickname expired; choose one again.');
+        // no nickname in the session means our cookie is gone, so ask for one again.
+        const session = await fetch('/session')
+          .then((res) => (res.ok ? res.json() : null))
+          .catch(() => null);
+        if (session && !session.nick) return showLogin('Your nickname expired; choose one again.');
       }
       scheduleReconnect();
     };
@@ -289,7 +291,7 @@
   fetch('/session')
     .then((res) => (res.ok ? res.json() : null))
     .then((session) => {
-      if (!session) return showLogin('');
+      if (!session || !session.nick) return showLogin('');
       showChat();
       connect();
     })

@@ -5,8 +5,11 @@ import { resolveRouteSettings, type AttachWsOptions, type HandshakeSettings, typ
 import type { ConnectionHandler } from '../server/pending-upgrade';
 import { WsServer } from '../server/ws-server';
 import { expressUpgradeRouter, kWsServer, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
+import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike, type RouterLike } from './express-internals';
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
+import { installUpgradeFilter } from './upgrade-filter';
+import { finishUpgradeResponse, headersFor101 } from './upgrade-response';
 
 type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
@@ -27,22 +30,52 @@ interface RouterWithRoute {
  * server.listen(3000);
  */
 export function attachWs(app: Application, server: HttpServer | HttpsServer, options: AttachWsOptions = {}): WsServer {
-  installWsMethod(app as unknown as RouterWithRoute & object);
-  const expressApp = app as unknown as ExpressAppLike;
-  return new WsServer(server as HttpServer, expressUpgradeRouter(expressApp), options);
+  const expressApp = app as unknown as AppLike;
+  installWsMethod(expressApp);
+  return new WsServer(server as HttpServer, expressUpgradeRouter(upgradeView(expressApp)), options);
+}
+
+const NO_ROUTES: Pick<RouterLike, 'stack'> = { stack: [] };
+
+/**
+ * The app as the dispatcher sees it. The base router is read on each upgrade:
+ * Express 4 creates it lazily on the first route (and `app.router` throws there).
+ */
+function upgradeView(app: AppLike): ExpressAppLike {
+  return {
+    handle: (req, res, done) => app.handle(req, res, done),
+    get: (setting) => app.get(setting),
+    get router() {
+      const router = routerOf(app);
+      if (router === undefined) return NO_ROUTES;
+      prepareExpressCopy(router);
+      return router;
+    },
+  };
 }
 
 /**
- * Give `app` a `ws` method, and every Router of the same Express copy too:
- * the method is put on the prototype that owns `route`, found from the app's
- * own router, so it works whichever copy of express the app was built with.
+ * Give `app` a `ws` method, and every Router of the same Express copy too
+ * (the method goes on the object that owns `route`: Router.prototype on
+ * Express 5, the Router function itself on Express 4), so it works whichever
+ * copy of express the app was built with.
  */
-function installWsMethod(app: RouterWithRoute & object): void {
-  (app as { ws?: unknown }).ws = ws;
-  const router = (app as { router?: object }).router;
-  let proto: object | null = router ?? null;
-  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'route')) proto = Object.getPrototypeOf(proto);
-  if (proto !== null) defineWs(proto);
+function installWsMethod(app: AppLike): void {
+  (app as AppLike & { ws?: unknown }).ws = ws;
+  const router = routerOf(app);
+  if (router !== undefined) prepareExpressCopy(router);
+}
+
+const prepared = new WeakSet<object>();
+
+/** `router.ws` and the upgrade filter for the Express copy `router` comes from. Cheap after the first call. */
+function prepareExpressCopy(router: RouterLike): void {
+  const proto = routerProtoOf(router);
+  if (proto === undefined || prepared.has(proto)) return;
+  prepared.add(proto);
+  defineWs(proto);
+  const layerProto = layerProtoOf(router);
+  if (layerProto !== undefined) installUpgradeFilter(layerProto);
 }
 
 function defineWs(target: object): void {
@@ -57,19 +90,19 @@ function defineWs(target: object): void {
  * now on `app.ws`) as soon as attach-ws is loaded.
  */
 function installOnExpress(): void {
-  let express: { Router?: { prototype?: object }; application?: object };
+  let express: { Router?: () => RouterLike; application?: object };
   try {
     express = require('express') as typeof express;
   } catch {
     return; // attachWs(app) still installs on the app's own copy
   }
-  if (express.Router?.prototype) defineWs(express.Router.prototype);
+  if (typeof express.Router === 'function') prepareExpressCopy(express.Router());
   if (express.application) defineWs(express.application);
 }
 
 installOnExpress();
 
-function ws(this: RouterWithRoute, path: unknown, ...args: unknown[]): unknown {
+function ws(this: RouterLike | AppLike, path: unknown, ...args: unknown[]): unknown {
   const routeOptions = isRouteOptions(args[0]) ? (args.shift() as RouteOptions) : undefined;
   const handler = args.pop();
   if (typeof handler !== 'function') throw new TypeError('app.ws(path, ...middleware, handler): handler must be a function');
@@ -77,16 +110,23 @@ function ws(this: RouterWithRoute, path: unknown, ...args: unknown[]): unknown {
   for (const fn of middleware) {
     if (typeof fn !== 'function') throw new TypeError('app.ws(path, ...middleware, handler): middleware must be functions');
   }
-  const route = this.route(path);
+  const route = (this as unknown as RouterWithRoute).route(path);
   markWsRoute(route);
   route.get(...middleware, upgradeEndpoint(handler as WsHandler as ConnectionHandler, routeOptions));
+  if (isApp(this)) {
+    watchMounts(this); // a sub-app's ws routes are found through its parent
+    const router = routerOf(this);
+    if (router !== undefined) prepareExpressCopy(router);
+  } else {
+    prepareExpressCopy(this);
+  }
   return this;
 }
 
 /** The last handler of a ws route: the upgrade made it through the middleware. */
 function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions | undefined): Middleware {
   const settingsByServer = new WeakMap<WsServer, HandshakeSettings>();
-  return function completeUpgrade(req: UpgradeRequest, _res: ServerResponse, next: Next) {
+  return function completeUpgrade(req: UpgradeRequest, res: ServerResponse, next: Next) {
     const pending = req[kPendingUpgrade];
     const server = req[kWsServer];
     if (pending === undefined || server === undefined) return next('route');
@@ -95,7 +135,17 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       settings = resolveRouteSettings(server.settings, routeOptions);
       settingsByServer.set(server, settings);
     }
-    pending.accept(settings, handler); // takes the socket back from `res`, unless middleware already answered on it
+    if (pending.answeredByMiddleware) {
+      // Middleware answered, then called next(): its answer stands (accept() reports it and writes nothing).
+      pending.accept(settings, handler);
+      return;
+    }
+    // `res` lets go of the socket before it gets its sink (headersFor101), so nothing of the connection refers to it.
+    res.detachSocket(pending.socket as never);
+    pending.releaseResponse();
+    const headers = headersFor101(res);
+    pending.accept(settings, handler, headers);
+    finishUpgradeResponse(res);
   };
 }
 

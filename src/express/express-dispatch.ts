@@ -44,8 +44,12 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       // The server waited until no earlier response is in flight on this socket, so this cannot throw ERR_HTTP_SOCKET_ASSIGNED.
       res.assignSocket(socket);
       pending.useResponse(res);
-      // Middleware answered: that response is the rejection, and the socket closes once it is out.
-      res.on('finish', () => pending.respondedByMiddleware(res.statusCode));
+      res.on('finish', () => {
+        // Accepted: `res` finished on its sink (for on-finished listeners); the socket is the connection's now.
+        if (!pending.pending) return;
+        // Middleware answered: that response is the rejection, and the socket closes once it is out.
+        pending.respondedByMiddleware(res.statusCode);
+      });
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
         if (err === undefined || err === null || err === 'route' || err === 'router') {

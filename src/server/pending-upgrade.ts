@@ -79,6 +79,15 @@ export class PendingUpgrade {
     this.#response = res;
   }
 
+  /**
+   * The Express layer took `res` off the socket to finish it elsewhere (on a
+   * sink, for on-headers/on-finished users): what it writes from now on is
+   * not an answer on this connection.
+   */
+  releaseResponse(): void {
+    this.#response = null;
+  }
+
   /** Middleware has begun (or finished) an HTTP answer of its own: it stands. */
   get answeredByMiddleware(): boolean {
     const res = this.#response;
@@ -89,9 +98,14 @@ export class PendingUpgrade {
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
+   * `headers` (what middleware set on `res`, already fit for a 101) go out with it.
    * Nothing thrown in here escapes: a failure before the 101 is answered 500.
    */
-  accept(settings: HandshakeSettings, handler: ConnectionHandler): void {
+  accept(
+    settings: HandshakeSettings,
+    handler: ConnectionHandler,
+    headers?: Readonly<Record<string, string | readonly string[]>>,
+  ): void {
     if (this.answeredByMiddleware) {
       // A middleware answered and then called next() anyway: its answer
       // stands (the socket closes once it is out), the handler never runs.
@@ -129,7 +143,7 @@ export class PendingUpgrade {
           extensions = agreed.response;
         }
       }
-      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined });
+      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headers });
     } catch (err) {
       deflate?.close();
       this.#fail(err);

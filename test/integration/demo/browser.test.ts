@@ -61,6 +61,35 @@ const SCREENSHOT = path.resolve(__dirname, '../../../test-output/demo-chat.png')
     return page.locator('#messages li.msg');
   }
 
+  it('leaves the browser console empty on first load, after joining and after a reconnect', async () => {
+    const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
+    page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
+
+    // A first visit has no nickname: a normal state, not a failed request.
+    await page.goto(`${url}/r/quiet`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('#nick-form input[name=nick]').waitFor();
+    expect(consoleLines).toEqual([]);
+
+    await page.locator('#nick-form input[name=nick]').fill('quinn');
+    await page.locator('#nick-form button').click();
+    await page.locator('#status[data-state=online]').waitFor();
+    expect(consoleLines).toEqual([]);
+
+    // The server drops the connection (it stays up): the page reconnects by itself.
+    const wss = chat.wss as unknown as { clients: Iterable<{ topics: ReadonlySet<string>; terminate(): void }> };
+    const acceptedBefore = chat.wss.stats().upgrades.accepted;
+    for (const client of wss.clients) if (client.topics.has('room:quiet')) client.terminate();
+    await page.waitForFunction("document.querySelector('#status').getAttribute('data-state') !== 'online'");
+    await page.locator('#status[data-state=online]').waitFor({ timeout: 20_000 });
+    expect(chat.wss.stats().upgrades.accepted).toBeGreaterThan(acceptedBefore);
+    expect(consoleLines).toEqual([]);
+  });
+
   it('shows a message to everyone in the room, and only there, with a typing indicator first', async () => {
     const alice = await person('alice', 'tea');
     const bob = await person('bob', 'tea');

@@ -64,12 +64,13 @@ describe('plain HTTP next to the WebSocket routes', () => {
     expect(res.body).toEqual({ room: 'plain-http', members: [], history: [] });
   });
 
-  it('sets the nickname cookie on POST /session and refuses an invalid nickname with 400', async () => {
+  it('sets the nickname cookie on POST /session, refuses an invalid nickname with 400, and reads no nickname as null', async () => {
     const res = await request(url).post('/session').send({ nick: 'Zoë' }).expect(200);
     expect(res.headers['set-cookie']?.[0]).toMatch(/^nick=Zo%C3%AB;.*HttpOnly/);
     await request(url).post('/session').send({ nick: '<script>' }).expect(400);
     await request(url).post('/session').send({}).expect(400);
-    await request(url).get('/session').expect(401);
+    // No nickname yet is a normal state (a first visit), not an error.
+    await request(url).get('/session').expect(200, { nick: null });
     await request(url).get('/session').set('Cookie', 'nick=Zo%C3%AB').expect(200, { nick: 'Zoë' });
   });
 });

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import WsClient, { WebSocketServer as ReferenceServer } from 'ws';
 import { useApps } from '../../helpers/app-server';
+import { everyPath, expressMajor, wildcardPath, wildcardValue } from '../../helpers/express-major';
 import { rawExchange, upgradeRequest } from '../../helpers/raw-http';
 
 const apps = useApps();
@@ -89,7 +90,7 @@ test('route params, query and a mounted router with router.ws work as in Express
   await expect(firstMessage(`${running.url}/api/feed/news?since=5`)).resolves.toBe('/api|news|5');
 });
 
-test('plain HTTP routes are unaffected and never see upgrades; ws routes never see plain requests', async () => {
+test('method-specific routes never see upgrades and ws routes never see plain requests, whatever the order', async () => {
   const seen: string[] = [];
   const running = await apps.start((app) => {
     // Registered before the ws route on the same path: must still not get the upgrade.
@@ -97,18 +98,48 @@ test('plain HTTP routes are unaffected and never see upgrades; ws routes never s
       seen.push('http');
       res.send('plain HTTP still works');
     });
-    app.all('/{*rest}', (req, _res, next) => {
-      seen.push(`all ${req.path}`);
-      next();
+    app.post('/both', (_req, res) => {
+      seen.push('post');
+      res.send('posted');
     });
     app.ws('/both', (ws) => ws.send('ws'));
     app.ws('/only-ws', (ws) => ws.send('ws'));
+    app.get('/only-ws', (_req, res) => {
+      seen.push('late get');
+      res.send('registered after the ws route');
+    });
   });
   await expect(firstMessage(`${running.url}/both`)).resolves.toBe('ws');
+  await expect(firstMessage(`${running.url}/only-ws`)).resolves.toBe('ws');
   expect(seen).toEqual([]);
   await request(running.server).get('/both').expect(200, 'plain HTTP still works');
+  await request(running.server).get('/only-ws').expect(200, 'registered after the ws route');
+  expect(seen).toEqual(['http', 'late get']);
+});
+
+test('app.all and router.all routes run for upgrades in registration order, as for a GET', async () => {
+  const seen: string[] = [];
+  const running = await apps.start((app) => {
+    app.all(everyPath, (req, _res, next) => {
+      seen.push(`app.all ${req.path}`);
+      next();
+    });
+    const api = express.Router();
+    api.all('/feed', (_req, _res, next) => {
+      seen.push('router.all');
+      next();
+    });
+    api.route('/feed').all((_req, _res, next) => {
+      seen.push('route.all');
+      next();
+    }).get(() => seen.push('route.get (must not run)'));
+    api.ws('/feed', (ws) => ws.send('feed'));
+    app.use('/api', api);
+  });
+  await expect(firstMessage(`${running.url}/api/feed`)).resolves.toBe('feed');
+  expect(seen).toEqual(['app.all /api/feed', 'router.all', 'route.all']);
   await request(running.server).get('/only-ws').expect(404);
-  expect(seen).toEqual(['http', 'all /only-ws']);
+  expect(seen.at(-1)).toBe('app.all /only-ws');
 });
 
 test('the undici WebSocket client connects, sees the chosen subprotocol and exchanges messages', async () => {
@@ -201,4 +232,86 @@ test('router.ws works on a router built before attachWs is called, as route modu
     app.use('/feed', feed);
   });
   await expect(firstMessage(`${running.url}/feed/live`)).resolves.toBe('live');
+});
+
+test(`route params and wildcards in Express ${expressMajor}'s own syntax reach the handler`, async () => {
+  const running = await apps.start((app) => {
+    app.ws(wildcardPath('/files'), (ws, req) => ws.send(`file ${wildcardValue(req)}`));
+    app.ws('/users/:id/feed', (ws, req) => ws.send(`user ${req.params.id}`));
+  });
+  await expect(firstMessage(`${running.url}/files/a/b.txt`)).resolves.toBe('file a/b.txt');
+  await expect(firstMessage(`${running.url}/users/42/feed`)).resolves.toBe('user 42');
+});
+
+test('Router({ mergeParams: true }) gives a router.ws handler the mount path params', async () => {
+  const running = await apps.start((app) => {
+    const room = express.Router({ mergeParams: true });
+    room.ws('/live', (ws, req) => ws.send(`room ${(req.params as Record<string, string>).room}`));
+    app.use('/rooms/:room', room);
+  });
+  await expect(firstMessage(`${running.url}/rooms/tea/live`)).resolves.toBe('room tea');
+});
+
+test('error-handling middleware answers an upgrade that a ws route middleware failed', async () => {
+  const running = await apps.start((app) => {
+    app.ws('/fails', (_req, _res, next) => next(new Error('nope')), () => undefined);
+    app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(418).send(`handled: ${err.message}`);
+    });
+  });
+  const res = await rawExchange(running.port, upgradeRequest('/fails'));
+  expect(res.status).toBe(418);
+  expect(res.body).toBe('handled: nope');
+});
+
+test('an upgrade for a path no ws route matches is answered 404 when no other upgrade listener is there', async () => {
+  const running = await apps.start((app) => {
+    app.ws('/ours', (ws) => ws.send('ours'));
+  });
+  const res = await rawExchange(running.port, upgradeRequest('/elsewhere'));
+  expect(res.status).toBe(404);
+});
+
+test('a sub-app mounted with app.use serves its ws routes, whether mounted before or after they are added', async () => {
+  const running = await apps.start((app) => {
+    const admin = express();
+    admin.ws('/live', (ws, req) => ws.send(`admin ${req.baseUrl}`));
+    app.use('/admin', admin);
+    const late = express();
+    app.use('/late', late);
+    late.use((req, _res, next) => {
+      (req as Request & { tagged?: boolean }).tagged = true;
+      next();
+    });
+    late.ws('/feed/:id', (ws, req) => ws.send(`late ${req.params.id} ${String((req as Request & { tagged?: boolean }).tagged)}`));
+  });
+  await expect(firstMessage(`${running.url}/admin/live`)).resolves.toBe('admin /admin');
+  await expect(firstMessage(`${running.url}/late/feed/7`)).resolves.toBe('late 7 true');
+  await expect(upgradeStatus(`${running.url}/admin/nothing`)).resolves.toBe(404);
+});
+
+test(`a rejected promise from async middleware: ${expressMajor === 4 ? 'Express 4 does not catch it, so the upgrade times out with 408' : 'Express 5 passes it to next(err), a 500'}`, async () => {
+  const rejections: string[] = [];
+  const running = await apps.start(
+    (app) => {
+      app.ws(
+        '/async-guard',
+        () => {
+          const lookup = (async () => {
+            await Promise.resolve();
+            throw new Error('lookup failed');
+          })();
+          // Observed here so that Jest does not fail on it; Express 4 itself would leave it unhandled
+          // (Node's unhandledRejection, which by default ends the process).
+          lookup.catch((err: Error) => rejections.push(err.message));
+          return lookup;
+        },
+        () => undefined,
+      );
+    },
+    { handshakeTimeoutMs: 200 },
+  );
+  const res = await rawExchange(running.port, upgradeRequest('/async-guard'));
+  expect(rejections).toEqual(['lookup failed']);
+  expect(res.status).toBe(expressMajor === 4 ? 408 : 500);
 });

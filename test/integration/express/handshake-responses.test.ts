@@ -19,13 +19,15 @@ function exchange(request: string) {
   });
 }
 
-test('answers a valid handshake with the exact 101 response for the RFC sample key', async () => {
+test('answers a valid handshake with the exact 101 response for the RFC sample key (plus the headers Express set on res)', async () => {
   const res = await exchange(upgradeRequest('/chat', ['Origin: http://good.example']));
   expect(res.raw.slice(0, res.raw.indexOf('\r\n\r\n') + 4)).toBe(
     'HTTP/1.1 101 Switching Protocols\r\n' +
       'Upgrade: websocket\r\n' +
       'Connection: Upgrade\r\n' +
       `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n` +
+      // Express's own init middleware sets it on every response, a GET's included.
+      'X-Powered-By: Express\r\n' +
       '\r\n',
   );
 });
