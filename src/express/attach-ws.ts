@@ -4,12 +4,12 @@ import type { Application } from 'express-serve-static-core';
 import { resolveRouteSettings, type AttachWsOptions, type HandshakeSettings, type RouteOptions } from '../server/options';
 import type { ConnectionHandler } from '../server/pending-upgrade';
 import { WsServer } from '../server/ws-server';
-import { expressUpgradeRouter, kWsServer, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
+import { expressUpgradeRouter, kWsServer, OWN_FINISH_LISTENERS, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
 import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike, type RouterLike } from './express-internals';
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
 import { installUpgradeFilter } from './upgrade-filter';
-import { finishUpgradeResponse, headersFor101 } from './upgrade-response';
+import { currentHeadersFor101, finishUpgradeResponse, headersFor101, upgradeResponseObserved } from './upgrade-response';
 
 type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
@@ -143,6 +143,11 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
     // `res` lets go of the socket before it gets its sink (headersFor101), so nothing of the connection refers to it.
     res.detachSocket(pending.socket as never);
     pending.releaseResponse();
+    if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) {
+      // Nobody hooks res's headers or waits for it to finish: the headers go out as they stand.
+      pending.accept(settings, handler, currentHeadersFor101(res));
+      return;
+    }
     const headers = headersFor101(res);
     pending.accept(settings, handler, headers);
     finishUpgradeResponse(res);

@@ -14,6 +14,8 @@ export interface ExpressAppLike {
 
 export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer };
 export const kWsServer = Symbol.for('attach-ws.server');
+/** How many 'finish' listeners `dispatch` puts on the upgrade's `res` (any more are middleware's). */
+export const OWN_FINISH_LISTENERS = 1;
 
 /**
  * Runs upgrade requests through the Express app exactly as a GET: the app's
