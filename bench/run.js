@@ -27,7 +27,7 @@ const opt = (name) => {
 if (flag('help') || flag('h')) {
   console.log('usage: npm run bench -- [--quick] [--only=small,large,handshake,idle,broadcast,deflate,overload]\n' +
     '                      [--servers=attach,ws,ws-bufferutil,express-ws,raw] [--rounds=N] [--idle-conns=N]\n' +
-    '                      [--quiet-wait=S] [--retries=N] [--disturb-budget=S] [--nice=-10]');
+    '                      [--quiet-wait=S] [--retries=N] [--disturb-budget=S] [--nice=-10] [--cpu-prof]');
   process.exit(0);
 }
 const QUICK = flag('quick');
@@ -48,6 +48,10 @@ if (opt('quiet-wait')) T.quietWaitMs = Number(opt('quiet-wait')) * 1000;
 if (opt('retries')) T.retries = Number(opt('retries'));
 if (opt('rounds')) T.rounds = Math.max(1, Number(opt('rounds')));
 if (opt('idle-conns')) T.idleN = Math.max(1, Number(opt('idle-conns')));
+// --cpu-prof: every server child runs under V8's sampling profiler and writes
+// bench/results/profiles/<scenario>-<server>-r<round>.cpuprofile when stopped.
+const CPU_PROF = flag('cpu-prof');
+const PROFILE_DIR = path.join(__dirname, 'results', 'profiles');
 
 const num = (d) => (x) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 const SCENARIOS = {
@@ -164,7 +168,8 @@ let niceWarned = false;
 function killChild(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch {} }, 2000);
+    // A profiled child writes its profile on exit: give it time.
+    const t = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch {} }, CPU_PROF ? 30000 : 2000);
     child.once('exit', () => { clearTimeout(t); resolve(); });
     try { process.kill(child.pid, 'SIGTERM'); } catch { clearTimeout(t); resolve(); }
   });
@@ -192,11 +197,16 @@ function waitMessage(child, pred, timeoutMs, what) {
   });
 }
 
-async function startServer(name, deflate) {
+async function startServer(name, deflate, profileName) {
   const env = { ...process.env };
   if (name === 'ws' || name === 'express-ws') env.WS_NO_BUFFER_UTIL = '1';
   else delete env.WS_NO_BUFFER_UTIL;
-  const child = startChild(path.join(__dirname, 'server.js'), ['--expose-gc'], [name, deflate ? '1' : '0'], { cpu: SERVER_CPU, env });
+  const nodeArgs = ['--expose-gc'];
+  if (CPU_PROF && profileName) {
+    fs.mkdirSync(PROFILE_DIR, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`);
+  }
+  const child = startChild(path.join(__dirname, 'server.js'), nodeArgs, [name, deflate ? '1' : '0'], { cpu: SERVER_CPU, env });
   const m = await waitMessage(child, (x) => x.ready || x.error, 15000, `${name} server start`);
   if (m.error) { await killChild(child); throw new Error(m.error); }
   return { child, info: m.ready };
@@ -255,14 +265,14 @@ async function waitQuiet() {
 
 // ---------------------------------------------------------------- one measurement
 
-async function measureOnce(scn, name) {
+async function measureOnce(scn, name, round) {
   // A round spoiled by other processes is measured again (at most twice more);
   // the least disturbed attempt is kept, its disturbance reported.
   let best;
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = await waitQuiet();
     const t0 = Date.now();
-    const r = await measureOnceRaw(scn, name);
+    const r = await measureOnceRaw(scn, name, `${scn}-${name}-r${round + 1}${attempt ? `-a${attempt + 1}` : ''}`);
     if (attempt > 0) disturbSpentMs += Date.now() - t0;
     r.busyBefore = before;
     r.attempts = attempt + 1;
@@ -272,9 +282,9 @@ async function measureOnce(scn, name) {
   return best;
 }
 
-async function measureOnceRaw(scn, name) {
+async function measureOnceRaw(scn, name, profileName) {
   const sc = SCENARIOS[scn];
-  const { child, info } = await startServer(name, !!(sc.params && sc.params.deflate));
+  const { child, info } = await startServer(name, !!(sc.params && sc.params.deflate), profileName);
   const target = { port: info.port, pid: info.pid, raw: name === 'raw' };
   try {
     if (sc.run === 'idle') {
@@ -376,6 +386,7 @@ async function main() {
   console.log(`attach-ws bench ${QUICK ? '(quick)' : '(full)'}: node ${process.version}, ${cpus} cores, ` +
     (PIN ? `taskset: server on core ${SERVER_CPU}, loadgen on core ${LOADGEN_CPU}` : 'no pinning (taskset missing or < 2 cores)'));
   if (NICE !== undefined) console.log(`server and loadgen at nice ${NICE}`);
+  if (CPU_PROF) console.log(`--cpu-prof: server profiles go to ${path.relative(process.cwd(), PROFILE_DIR)}/ (profiling slows every server: compare proportions, not these timings)`);
   console.log(`scenarios: ${only.join(', ')}; servers: ${servers.map((s) => LABEL[s]).join(', ')}; ` +
     `${T.rounds} rounds, warm-up ${T.warmMs} ms, window ${T.measureMs} ms`);
 
@@ -417,7 +428,7 @@ async function main() {
       const order = names.slice(k).concat(names.slice(0, k)); // rotate: no server is always first
       for (const n of order) {
         try {
-          rounds[n][r] = await measureOnce(scn, n);
+          rounds[n][r] = await measureOnce(scn, n, r);
           process.stdout.write('.');
         } catch (err) {
           if (err instanceof Fatal || !loadgen.connected) throw new Fatal(`${err.message}; aborting`);

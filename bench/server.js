@@ -153,10 +153,23 @@ const targets = {
 process.on('message', (m) => {
   if (m && m.cmd === 'mem') {
     if (global.gc) { global.gc(); global.gc(); }
-    process.send({ mem: process.memoryUsage() });
+    // V8's helper threads finish sweeping and unmap the freed pages just after
+    // gc() returns: RSS read at once still counts some of them, by chance.
+    // Read it once the process has been quiet for a moment.
+    setTimeout(() => {
+      const v8 = require('node:v8');
+      process.send({ mem: process.memoryUsage(), spaces: v8.getHeapSpaceStatistics() });
+    }, Number(process.env.BENCH_MEM_SETTLE_MS ?? 500));
+  } else if (m && m.cmd === 'snapshot') {
+    // bench/micro/idle-memory.js --snapshot: what the idle connections hold.
+    if (global.gc) global.gc();
+    process.send({ snapshot: require('node:v8').writeHeapSnapshot(m.file) });
   }
 });
 process.on('disconnect', () => process.exit(0)); // parent gone: never linger
+// Exit normally on SIGTERM (how run.js stops a server), so that --cpu-prof,
+// which writes its profile at exit, gets to write it.
+process.on('SIGTERM', () => process.exit(0));
 
 if (!targets[impl]) {
   process.send({ error: `unknown server ${impl}` });

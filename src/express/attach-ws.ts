@@ -6,12 +6,12 @@ import type { ConnectionHandler } from '../server/pending-upgrade';
 import { validateRouteOptions } from '../server/validate-options';
 import { WsServer } from '../server/ws-server';
 import { rememberAttachment } from './attached-servers';
-import { expressUpgradeRouter, kWsServer, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
+import { expressUpgradeRouter, kWsServer, OWN_FINISH_LISTENERS, type ExpressAppLike, type UpgradeRequest } from './express-dispatch';
 import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike, type RouterLike } from './express-internals';
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
 import { installUpgradeFilter } from './upgrade-filter';
-import { finishUpgradeResponse, headersFor101 } from './upgrade-response';
+import { currentHeadersFor101, finishUpgradeResponse, headersFor101, upgradeResponseObserved } from './upgrade-response';
 
 type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
@@ -140,14 +140,18 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       settings = resolveRouteSettings(server.settings, routeOptions);
       settingsByServer.set(server, settings);
     }
-    let accepted = false;
+    let finish = false;
     pending.accept(settings, handler, () => {
-      // Decided: the raw socket is the connection's from now on, `res` only reports what middleware set.
-      accepted = true;
+      // Decided: the raw socket is the connection's from now on, `res` only reports what middleware set,
+      // and the pending upgrade lets go of it (nothing of the connection refers to `res`).
       if (res.socket === pending.socket) res.detachSocket(pending.socket as never);
+      pending.releaseResponse();
+      // Nobody hooks res's headers or waits for it to finish: the headers go out as they stand.
+      if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeadersFor101(res);
+      finish = true;
       return headersFor101(res);
     });
-    if (accepted) finishUpgradeResponse(res);
+    if (finish) finishUpgradeResponse(res);
   };
 }
 

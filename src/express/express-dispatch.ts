@@ -16,6 +16,8 @@ export interface ExpressAppLike {
 
 export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer };
 export { kWsServer };
+/** How many 'finish' listeners `dispatch` puts on the upgrade's `res` (any more are middleware's). */
+export const OWN_FINISH_LISTENERS = 1;
 
 /**
  * Runs upgrade requests through the Express app exactly as a GET: the app's

@@ -34,6 +34,36 @@ const NOT_IN_101 = new Set([
 ]);
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/; // what buildAcceptResponse writes (no obs-text): skip the rest
 
+/**
+ * Whether anything watches the upgrade's `res` being written or finishing:
+ * an on-headers hook (it replaces `res.writeHead`), a wrapper of
+ * `write`/`end` (loggers, compression), or a listener for its end (on-finished
+ * puts one on 'finish'). `ownFinishListeners` is how many 'finish' listeners
+ * attach-ws itself added. When nothing does, the 101 can take the headers as
+ * they stand and `res` need not be run through a sink: that sink, `writeHead`
+ * and `end` were the largest part of the Express layer's cost per upgrade.
+ */
+export function upgradeResponseObserved(res: ServerResponse, ownFinishListeners: number): boolean {
+  return (
+    hasOwn(res, 'writeHead') ||
+    hasOwn(res, 'write') ||
+    hasOwn(res, 'end') ||
+    res.listenerCount('finish') > ownFinishListeners ||
+    res.listenerCount('prefinish') > 0 ||
+    res.listenerCount('close') > 0
+  );
+}
+
+/** The headers middleware set on `res`, fit for the 101, without writing `res` anywhere. */
+export function currentHeadersFor101(res: ServerResponse): Record<string, string | string[]> {
+  const names = (res as ServerResponse & { getRawHeaderNames?(): string[] }).getRawHeaderNames?.() ?? res.getHeaderNames();
+  return fitFor101(names.map((name): [string, OutgoingHttpHeaders[string]] => [name, res.getHeader(name)]));
+}
+
+function hasOwn(target: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(target, key);
+}
+
 /** Run the on-headers hooks and return the headers fit for the 101; call before accepting. */
 export function headersFor101(res: ServerResponse): Record<string, string | string[]> {
   if (!res.headersSent) {

@@ -51,14 +51,23 @@ export function buildAcceptResponse(opts: {
   extensions?: string;
   headers?: Readonly<Record<string, string | readonly string[]>>;
 }): string {
-  let out =
-    `HTTP/1.1 101 Switching Protocols${CRLF}` +
-    `Upgrade: websocket${CRLF}` +
-    `Connection: Upgrade${CRLF}` +
-    headerLine('Sec-WebSocket-Accept', acceptKey(opts.key));
-  if (opts.protocol !== undefined) out += headerLine('Sec-WebSocket-Protocol', opts.protocol);
-  if (opts.extensions !== undefined) out += headerLine('Sec-WebSocket-Extensions', opts.extensions);
-  return out + extraLines(opts.headers, ACCEPT_OWN) + CRLF;
+  // The status line and the fixed headers are one constant; the accept value
+  // is base64 by construction, so only the negotiated values are checked.
+  let out = ACCEPT_HEAD + acceptKey(opts.key) + CRLF;
+  if (opts.protocol !== undefined) out += ownHeaderLine('Sec-WebSocket-Protocol: ', opts.protocol);
+  if (opts.extensions !== undefined) out += ownHeaderLine('Sec-WebSocket-Extensions: ', opts.extensions);
+  if (opts.headers !== undefined) out += extraLines(opts.headers, ACCEPT_OWN);
+  return out + CRLF;
+}
+
+/** Everything of a 101 before the accept value: built once. */
+const ACCEPT_HEAD =
+  `HTTP/1.1 101 Switching Protocols${CRLF}` + `Upgrade: websocket${CRLF}` + `Connection: Upgrade${CRLF}` + 'Sec-WebSocket-Accept: ';
+
+/** A line of one of the 101's own headers (the name is a constant token): only the value is checked. */
+function ownHeaderLine(prefix: string, value: string): string {
+  if (!FIELD_VALUE.test(value)) throw new TypeError(`invalid value for header ${prefix.slice(0, -2)}`);
+  return prefix + value + CRLF;
 }
 
 /**

@@ -34,8 +34,8 @@ export function validateHandshake(req: UpgradeRequestLike): ValidatedHandshake {
   if (hosts > 1) throw handshakeError('WS_HANDSHAKE_DUPLICATE_HOST');
 
   // §4.2.1 items 3 and 4: Upgrade includes "websocket", Connection includes "Upgrade", both case-insensitive.
-  if (!listHasToken(headerValue(req.headers, 'upgrade'), 'websocket')) throw handshakeError('WS_HANDSHAKE_BAD_UPGRADE');
-  if (!listHasToken(headerValue(req.headers, 'connection'), 'upgrade')) {
+  if (!hasToken(headerValue(req.headers, 'upgrade'), 'websocket')) throw handshakeError('WS_HANDSHAKE_BAD_UPGRADE');
+  if (!hasToken(headerValue(req.headers, 'connection'), 'upgrade')) {
     throw handshakeError('WS_HANDSHAKE_BAD_CONNECTION');
   }
 
@@ -62,4 +62,14 @@ export function validateHandshake(req: UpgradeRequestLike): ValidatedHandshake {
   const extensions = parseExtensions(headerValue(req.headers, 'sec-websocket-extensions'));
 
   return { key, protocols, extensions, origin };
+}
+
+/**
+ * `listHasToken`, with the shape nearly every client sends (the header is the
+ * token alone, `websocket` / `Upgrade`) answered without splitting a list.
+ * `token` is lower case.
+ */
+function hasToken(value: string | undefined, token: string): boolean {
+  if (value !== undefined && value.length === token.length && (value === token || value.toLowerCase() === token)) return true;
+  return listHasToken(value, token);
 }

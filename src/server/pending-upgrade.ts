@@ -9,6 +9,7 @@ import { corkForTurn } from '../socket/write-batcher';
 import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
 import { kPendingUpgrade } from '../symbols';
 import { WebSocket } from '../socket/websocket';
+import type { DeadlineQueue } from './deadline-queue';
 import type { HandshakeSettings } from './options';
 
 /** What an `app.ws` handler looks like to the server: it gets the connection and the request. */
@@ -18,6 +19,8 @@ export type ConnectionHandler<Req extends IncomingMessage = IncomingMessage> = (
 export interface UpgradeHost {
   readonly closing: boolean;
   readonly handshakeTimeoutMs: number;
+  /** The server's handshake deadlines (one timer for all its pending upgrades). */
+  readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, err: HandshakeError): void;
@@ -47,7 +50,6 @@ export interface MiddlewareResponse {
  */
 export class PendingUpgrade {
   #settled = false;
-  readonly #timer: NodeJS.Timeout;
   #response: MiddlewareResponse | null = null;
 
   constructor(
@@ -57,12 +59,13 @@ export class PendingUpgrade {
     private readonly head: Buffer,
     readonly handshake: ValidatedHandshake,
   ) {
-    this.#timer = setTimeout(handshakeTimedOut, host.handshakeTimeoutMs, this);
-    this.#timer.unref();
-    // Module-level listener, removed on settle: nothing of the upgrade (req,
-    // res, this) stays reachable from a long-lived connection's socket.
+    // No Timeout object per upgrade: the server's queue times it out (408).
+    host.handshakeDeadlines.add(this);
+    // Module-level listener (not `once`, which wraps it in a closure), removed
+    // on settle: nothing of the upgrade (req, res, this) stays reachable from
+    // a long-lived connection's socket.
     (socket as PendingSocket)[kPendingUpgrade] = this;
-    socket.once('close', socketClosedWhilePending);
+    socket.on('close', socketClosedWhilePending);
   }
 
   /** Still waiting for middleware to decide. */
@@ -77,6 +80,15 @@ export class PendingUpgrade {
    */
   useResponse(res: MiddlewareResponse): void {
     this.#response = res;
+  }
+
+  /**
+   * The Express layer took `res` off the socket to finish it elsewhere (on a
+   * sink, for on-headers/on-finished users): what it writes from now on is
+   * not an answer on this connection.
+   */
+  releaseResponse(): void {
+    this.#response = null;
   }
 
   /** Middleware has begun (or finished) an HTTP answer of its own: it stands. */
@@ -159,6 +171,8 @@ export class PendingUpgrade {
       socket.destroy();
       return;
     }
+    // The connection's own error listener took over: one listener, not an array of two, per idle socket.
+    socket.off('error', destroyOnError);
     this.host.connectionOpened(ws, req);
     let result: unknown;
     try {
@@ -241,7 +255,7 @@ export class PendingUpgrade {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    clearTimeout(this.#timer);
+    this.host.handshakeDeadlines.delete(this);
     this.socket.off('close', socketClosedWhilePending);
     // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
     (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
@@ -296,7 +310,8 @@ function socketClosedWhilePending(this: PendingSocket): void {
   this[kPendingUpgrade]?.abandoned();
 }
 
-function handshakeTimedOut(pending: PendingUpgrade): void {
+/** The handshake timeout passed (the server's DeadlineQueue calls this). */
+export function handshakeTimedOut(pending: PendingUpgrade): void {
   pending.timedOut();
 }
 

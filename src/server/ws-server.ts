@@ -10,8 +10,9 @@ import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
 import { resolveDeliveryBudget, resolveMaxConnections, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
+import { DeadlineQueue } from './deadline-queue';
 import { afterEarlierResponses } from './earlier-responses';
-import { asError, guardSocket, PendingUpgrade, writeRejection } from './pending-upgrade';
+import { asError, guardSocket, handshakeTimedOut, PendingUpgrade, writeRejection } from './pending-upgrade';
 
 /** @internal How upgrade requests find their handler (the Express layer implements it). */
 export interface UpgradeRouter {
@@ -77,6 +78,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly settings: HandshakeSettings;
   /** @internal */
   readonly handshakeTimeoutMs: number;
+  /** @internal */
+  readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
 
   readonly #http: HttpServer;
   readonly #router: UpgradeRouter;
@@ -101,6 +104,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.#router = router;
     this.settings = resolveSettings(options);
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    this.handshakeDeadlines = new DeadlineQueue(this.handshakeTimeoutMs, handshakeTimedOut);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#maxConnections = resolveMaxConnections(options.maxConnections);
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);

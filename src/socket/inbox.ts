@@ -113,7 +113,8 @@ export class Inbox {
   #flushHeld(): void {
     const ws = this.#ws;
     this.#holding = false;
-    (ws as EventEmitter).off('newListener', onNewListener);
+    // The 'newListener' listener stays (listenerAdded does nothing once holding
+    // ended): deleting it from the listener table would turn the table into a dictionary.
     const held = this.#held;
     const heldBinary = this.#heldBinary;
     this.#held = null;

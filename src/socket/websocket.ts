@@ -130,6 +130,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
   /** @internal Created by the server after the 101 response was written. */
   constructor(socket: Duplex, head: Buffer, host: SocketHost, init: WebSocketInit) {
     super();
+    // EventEmitter's listener table starts as a `{ __proto__: null }` literal,
+    // which V8 keeps in dictionary mode (~300 bytes per idle connection); a
+    // table with a fixed, prototype-free shape is a few words.
+    (this as unknown as { _events: object })._events = new ListenerTable();
     this.#socket = socket;
     this.#host = host;
     this.#protocol = init.protocol;
@@ -499,6 +503,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
 }
 
 // ---- module-level handlers: no closures per connection --------------------------
+
+/**
+ * A connection's EventEmitter listener table: a plain constructor whose
+ * prototype has no prototype, so event names never meet Object.prototype's
+ * properties (as with EventEmitter's own `{ __proto__: null }`), while
+ * instances stay fast-mode objects that share hidden classes.
+ */
+const ListenerTable = function ListenerTable(this: object) {} as unknown as new () => object;
+ListenerTable.prototype = Object.create(null) as object;
 
 type SocketWithWs = Duplex & { [kWebSocket]: WebSocket };
 
