@@ -125,7 +125,7 @@ export const usageErrors = {
   /** An `app.ws` handler threw (or rejected with) something that is not an Error. */
   WS_ERR_HANDLER_FAILED: 'a WebSocket handler failed',
   /** Middleware answered the upgrade and then called next() anyway: its answer stands, the handler was not run. */
-  WS_UPGRADE_ALREADY_ANSWERED: 'middleware answered the upgrade and then called next(); the handler was not run',
+  WS_ERR_UPGRADE_ALREADY_ANSWERED: 'middleware answered the upgrade and then called next(); the handler was not run',
 } as const;
 
 /** Why a message given to `send()` was not (or may not have been) written; its callback gets a `SendError`. */

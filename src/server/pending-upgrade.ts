@@ -114,7 +114,7 @@ export class PendingUpgrade {
       // A middleware answered and then called next() anyway: its answer
       // stands (the socket closes once it is out), the handler never runs.
       // Reported: on a GET the same mistake makes Express throw ERR_HTTP_HEADERS_SENT.
-      this.host.reportError(new AttachWsError('WS_UPGRADE_ALREADY_ANSWERED', usageErrors.WS_UPGRADE_ALREADY_ANSWERED), undefined);
+      this.host.reportError(new AttachWsError('WS_ERR_UPGRADE_ALREADY_ANSWERED', usageErrors.WS_ERR_UPGRADE_ALREADY_ANSWERED), undefined);
       return;
     }
     if (!this.#settle()) return;

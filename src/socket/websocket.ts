@@ -5,7 +5,7 @@ import { FrameDecoder } from '../codec/decoder';
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
-import { asHandlerError, codedError, SendError, type ProtocolError } from '../errors';
+import { asHandlerError, codedError, notOpenError, type ProtocolError } from '../errors';
 import { kDeliverPrepared, kPausePublisher, kResumePublisher, kTopics } from '../pubsub/topic-member';
 import type { PreparedMessage } from '../pubsub/prepared-message';
 import type { PublishOptions, TopicHub } from '../pubsub/topic-hub';
@@ -265,7 +265,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
   }
 
   #rejectSend(cb: SendCallback | undefined): false {
-    if (cb) process.nextTick(cb, new SendError('WS_ERR_NOT_OPEN', `readyState ${this.#readyState}`));
+    if (cb) process.nextTick(cb, notOpenError());
     return false;
   }
 

@@ -15,6 +15,8 @@ import {
   protocolErrors,
   redisAdapterErrors,
   usageErrors,
+  sendErrors,
+  inboundErrors,
   RedisAdapterError,
   protocolError,
   handshakeError,
@@ -35,15 +37,21 @@ const catalogue: Record<ErrorCode, string> = {
   ...Object.fromEntries(Object.entries(handshakeErrors).map(([code, [, message]]) => [code, message])),
   ...middlewareRejections,
   ...usageErrors,
+  ...sendErrors,
+  ...inboundErrors,
   ...redisAdapterErrors,
 } as Record<ErrorCode, string>;
 const codes = Object.keys(catalogue);
 
-/** `'WS_…'` string literals in src/, outside the catalogue itself. */
+/**
+ * `'WS_…'` string literals in src/, outside the catalogue itself and outside
+ * attach-ws/testing, whose WsTestError codes (WS_TEST_…) fail a user's test
+ * rather than a connection and are listed in the README's testing section.
+ */
 function codesUsedInSource(): Map<string, string[]> {
   const used = new Map<string, string[]>();
   for (const file of sourceFiles(path.join(root, 'src'))) {
-    if (file.endsWith(`${path.sep}errors.ts`)) continue;
+    if (file.endsWith(`${path.sep}errors.ts`) || file.includes(`${path.sep}testing${path.sep}`)) continue;
     for (const m of readFileSync(file, 'utf8').matchAll(/'(WS_[A-Z0-9_]+)'/g)) {
       const list = used.get(m[1]!) ?? [];
       list.push(path.relative(root, file));

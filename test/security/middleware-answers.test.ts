@@ -43,7 +43,7 @@ describe('a middleware that answers and then calls next()', () => {
     expect(res.rest).toBe('');
     expect(handled).toEqual([]);
     expect(running.wss.stats().upgrades).toMatchObject({ accepted: 0, rejected: 1 });
-    expect(errors.map((err) => err.code)).toEqual(['WS_UPGRADE_ALREADY_ANSWERED']);
+    expect(errors.map((err) => err.code)).toEqual(['WS_ERR_UPGRADE_ALREADY_ANSWERED']);
   });
 
   test('keeps its answer when next() comes a turn later, after res.json()', async () => {
@@ -64,7 +64,7 @@ describe('a middleware that answers and then calls next()', () => {
     expect(JSON.parse(res.body.toString())).toEqual({ error: 'forbidden' });
     expect(res.rest).toBe('');
     expect(handled).toEqual([]);
-    expect(errors.map((err) => err.code)).toEqual(['WS_UPGRADE_ALREADY_ANSWERED']);
+    expect(errors.map((err) => err.code)).toEqual(['WS_ERR_UPGRADE_ALREADY_ANSWERED']);
   });
 
   test('keeps a streamed answer it finishes after calling next()', async () => {

@@ -58,7 +58,7 @@ test('a server handleProtocols that throws is answered 500 and the error is repo
   });
   const res = await refusal(running.port, ['Sec-WebSocket-Protocol: chat.v1']);
   expect(res.status).toBe(500);
-  expect(res.body.toString()).toBe('Internal Server Error');
+  expect(res.body.toString()).toBe('the upgrade failed on the server');
   expect(errors).toEqual([boom]);
   expect(handled).toEqual([]);
 });

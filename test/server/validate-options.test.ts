@@ -37,7 +37,7 @@ describe('attachWs options are validated with one precise error each', () => {
     ['backpressure not an object', { backpressure: 5 }, 'TypeError', /backpressure must be an object/],
     ['protocols not an array', { protocols: 'chat' }, 'TypeError', /protocols must be an array of subprotocol tokens/],
     ['a protocol that is not a token', { protocols: ['chat v2'] }, 'TypeError', /protocols must be an array of subprotocol tokens/],
-    ['origins a string', { origins: 'https://a.example' }, 'TypeError', /origins must be an array of origin strings or a function/],
+    ['origins a string', { origins: 'https://a.example' }, 'TypeError', /origins must be '\*', an array of origin strings or a function/],
     ['handleProtocols not a function', { handleProtocols: ['a'] }, 'TypeError', /handleProtocols must be a function/],
     ['perMessageDeflate a number', { perMessageDeflate: 1 }, 'TypeError', /perMessageDeflate must be a boolean or an options object/],
     ['perMessageDeflate with an unknown field', { perMessageDeflate: { windowBits: 10 } }, 'TypeError', /unknown option perMessageDeflate\.windowBits/],
