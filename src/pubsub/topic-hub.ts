@@ -1,7 +1,7 @@
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PubSubAdapter } from './adapter';
-import { DeliveryBudget, type DeliveryBudgetOptions, type DeliveryStats } from './delivery-budget';
+import { DELIVERY_OVERHEAD_BYTES, DeliveryBudget, type DeliveryBudgetOptions, type DeliveryStats } from './delivery-budget';
 import { inboundProblem, InboundReports } from './inbound-message';
 import { PreparedMessage } from './prepared-message';
 import { kDeliverPrepared, kTopics, type TopicMember } from './topic-member';
@@ -102,7 +102,8 @@ export class TopicHub {
     if (members === undefined) return 0;
     const message = new PreparedMessage(isBinary ? Opcode.Binary : Opcode.Text, payload);
     const budget = this.#budget;
-    const bytes = message.bytes;
+    // What one queued delivery costs: its frame bytes plus the write request that holds them.
+    const bytes = message.bytes + DELIVERY_OVERHEAD_BYTES;
     message.written = budget.releaser(bytes);
     let count = 0;
     for (const member of members) {
@@ -129,7 +130,7 @@ export class TopicHub {
     const members = this.#topics.get(topic);
     if (members === undefined) return;
     const problem = inboundProblem(data, isBinary, this.#maxPayload);
-    const reason = problem ?? (this.#budget.wouldExceed((data.length + 10) * members.size) ? 'budget' : null);
+    const reason = problem ?? (this.#budget.wouldExceed((data.length + 10 + DELIVERY_OVERHEAD_BYTES) * members.size) ? 'budget' : null);
     if (reason !== null) {
       this.#budget.dropped(members.size, reason, topic);
       this.#inboundReports.note(reason, topic);

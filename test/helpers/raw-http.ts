@@ -67,7 +67,13 @@ export function rawExchange(port: number, request: string): Promise<RawResponse 
 
 export function parseResponse(raw: string): RawResponse {
   const headEnd = raw.indexOf('\r\n\r\n');
-  const [statusLine = '', ...lines] = raw.slice(0, headEnd).split('\r\n');
+  const { statusLine, status, headers } = parseHead(raw.slice(0, headEnd));
+  return { statusLine, status, headers, body: raw.slice(headEnd + 4), raw };
+}
+
+/** A response head (status line and headers, no blank line): repeated headers joined with ', ', names lower-cased. */
+export function parseHead(head: string): { statusLine: string; status: number; headers: Record<string, string> } {
+  const [statusLine = '', ...lines] = head.split('\r\n');
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -75,5 +81,5 @@ export function parseResponse(raw: string): RawResponse {
     const value = line.slice(colon + 1).trim();
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
-  return { statusLine, status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(headEnd + 4), raw };
+  return { statusLine, status: Number(statusLine.split(' ')[1]), headers };
 }

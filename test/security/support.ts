@@ -5,7 +5,7 @@
  * Independent of src/ on purpose (frames are built by the raw-client helper).
  */
 import net from 'node:net';
-import { SAMPLE_KEY } from '../helpers/raw-http';
+import { parseHead, SAMPLE_KEY } from '../helpers/raw-http';
 
 export { clientFrame } from '../helpers/raw-client';
 
@@ -134,15 +134,7 @@ export class RawConnection {
     const b = this.#buffer;
     const headEnd = b.indexOf('\r\n\r\n');
     if (headEnd === -1) return null;
-    const [statusLine = '', ...lines] = b.subarray(0, headEnd).toString('latin1').split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-    }
-    const status = Number(statusLine.split(' ')[1]);
+    const { status, headers } = parseHead(b.subarray(0, headEnd).toString('latin1'));
     let at = headEnd + 4;
     let body: Buffer;
     if (status === 101 || status === 204 || status === 304) {

@@ -6,7 +6,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type WsClient from 'ws';
-import type { OverloadEvent } from 'attach-ws';
+import type { AttachWsOptions, OverloadEvent } from 'attach-ws';
 import { useApps } from '../../helpers/app-server';
 import { openClient } from './support';
 
@@ -30,6 +30,18 @@ function record(client: WsClient): number[] {
   return seqs;
 }
 
+/** `/pub` publishes every message it reads to topic `t`; `/sub` subscribes to it. */
+function startPubSub(options: AttachWsOptions): ReturnType<typeof apps.start> {
+  return apps.start((app, wss) => {
+    app.ws('/pub', (ws) => {
+      ws.on('message', (data) => wss.publish('t', data));
+    });
+    app.ws('/sub', (ws) => {
+      ws.subscribe('t');
+    });
+  }, options);
+}
+
 /** Polls `condition`; gives up (the test fails) after `ms`, so a failing test never leaves a loop behind. */
 async function until(condition: () => boolean, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -40,17 +52,7 @@ async function until(condition: () => boolean, ms = 15_000): Promise<void> {
 }
 
 test('a publisher flooding a topic with slow subscribers is paused, queued bytes stay within the budget, and every subscriber gets every message in order', async () => {
-  const running = await apps.start(
-    (app, wss) => {
-      app.ws('/pub', (ws) => {
-        ws.on('message', (data) => {
-          wss.publish('t', data);
-        });
-      });
-      app.ws('/sub', (ws) => {
-        ws.subscribe('t');
-      });
-    },
+  const running = await startPubSub(
     // A per-subscriber limit far above the budget: the budget, not skipping, bounds memory here.
     { deliveryBudget: { limit: BUDGET }, backpressure: { limit: 64 * 1024 * 1024 } },
   );
@@ -96,17 +98,7 @@ test('a publisher flooding a topic with slow subscribers is paused, queued bytes
 });
 
 test('below the budget nothing is paused and nothing is queued once written', async () => {
-  const running = await apps.start(
-    (app, wss) => {
-      app.ws('/pub', (ws) => {
-        ws.on('message', (data) => {
-          wss.publish('t', data);
-        });
-      });
-      app.ws('/sub', (ws) => {
-        ws.subscribe('t');
-      });
-    },
+  const running = await startPubSub(
     { deliveryBudget: { limit: 64 * 1024 * 1024 } },
   );
   const sub = await openClient(`${running.url}/sub`);
@@ -124,17 +116,7 @@ test('below the budget nothing is paused and nothing is queued once written', as
 });
 
 test('a subscriber that never reads is terminated once it keeps publishers paused for stallTimeoutMs, and the others get every message', async () => {
-  const running = await apps.start(
-    (app, wss) => {
-      app.ws('/pub', (ws) => {
-        ws.on('message', (data) => {
-          wss.publish('t', data);
-        });
-      });
-      app.ws('/sub', (ws) => {
-        ws.subscribe('t');
-      });
-    },
+  const running = await startPubSub(
     { deliveryBudget: { limit: BUDGET, stallTimeoutMs: 200 }, backpressure: { limit: 64 * 1024 * 1024 } },
   );
   const keepsUp = await openClient(`${running.url}/sub`);
