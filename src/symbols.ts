@@ -5,7 +5,7 @@
  *
  * `Symbol()` keys are private to this copy of the package. `Symbol.for()`
  * keys are shared with any other copy loaded in the same process: they mark
- * objects that copy may also see (an Express Route prototype wrapped once, an
+ * objects that copy may also see (an Express Layer prototype filtered once, an
  * upgrade request routed by one copy and inspected by the other's wrapper).
  */
 
@@ -44,7 +44,7 @@ export const kResumePublisher = Symbol('attach-ws.resumePublisher');
 // ---- server and Express layers: an upgrade in flight ----------------------------
 /**
  * The PendingUpgrade of an upgrade in flight, on its request (what the
- * Express layer and the Route#dispatch wrapper look for) and on its socket
+ * Express layer and its Layer upgrade filter look for) and on its socket
  * (so a socket that closes early abandons it). One key for both.
  */
 export const kPendingUpgrade = Symbol.for('attach-ws.pendingUpgrade');

@@ -142,9 +142,8 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
     }
     let finish = false;
     pending.accept(settings, handler, () => {
-      // Decided: the raw socket is the connection's from now on, `res` only reports what middleware set,
+      // Decided (accept() took the socket back from `res`): `res` only reports what middleware set,
       // and the pending upgrade lets go of it (nothing of the connection refers to `res`).
-      if (res.socket === pending.socket) res.detachSocket(pending.socket as never);
       pending.releaseResponse();
       // Nobody hooks res's headers or waits for it to finish: the headers go out as they stand.
       if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeadersFor101(res);

@@ -5,7 +5,7 @@ import type { OriginCheck } from '../handshake';
 import type { PubSubAdapter } from '../pubsub/adapter';
 import type { DeliveryBudgetOptions } from '../pubsub/delivery-budget';
 import { defaultSocketOptions, type BackpressurePolicy, type SocketOptions } from '../socket/options';
-import { validateAttachWsOptions, validateRouteOptions } from './validate-options';
+import { validateAttachWsOptions } from './validate-options';
 
 /** Options for `attachWs(app, server, options)`. Every size and time has a safe default. */
 export interface AttachWsOptions {
@@ -66,13 +66,9 @@ export interface AttachWsOptions {
   deliveryBudget?: DeliveryBudgetOptions;
 }
 
-/** The delivery budget option, checked. */
+/** The delivery budget option (already checked by validate-options: limit ≥ 1, times in range). */
 export function resolveDeliveryBudget(option: DeliveryBudgetOptions | undefined): DeliveryBudgetOptions {
-  const limit = positive(option?.limit, 'deliveryBudget.limit');
-  const resumeAt = positive(option?.resumeAt, 'deliveryBudget.resumeAt');
-  const stallTimeoutMs = positive(option?.stallTimeoutMs, 'deliveryBudget.stallTimeoutMs');
-  if (limit !== undefined && limit === 0) throw new RangeError('attach-ws: deliveryBudget.limit must be positive');
-  return { limit, resumeAt, stallTimeoutMs };
+  return { limit: option?.limit, resumeAt: option?.resumeAt, stallTimeoutMs: option?.stallTimeoutMs };
 }
 
 /** Options one `app.ws` route may override. */
@@ -106,18 +102,17 @@ export function resolveSettings(options: AttachWsOptions): HandshakeSettings {
       fragmentSize: options.fragmentSize ?? defaultSocketOptions.fragmentSize,
       maxBackpressure: options.backpressure?.limit ?? defaultSocketOptions.maxBackpressure,
       backpressurePolicy: options.backpressure?.policy ?? defaultSocketOptions.backpressurePolicy,
-      maxBufferedAmount: positive(options.maxBufferedAmount, 'maxBufferedAmount') ?? defaultSocketOptions.maxBufferedAmount,
-      maxFragments: atLeastOne(options.maxFragments, 'maxFragments') ?? defaultSocketOptions.maxFragments,
-      maxHeldMessages: atLeastOne(options.maxHeldMessages, 'maxHeldMessages') ?? defaultSocketOptions.maxHeldMessages,
-      idleTimeoutMs: positive(options.idleTimeoutMs, 'idleTimeoutMs') ?? defaultSocketOptions.idleTimeoutMs,
+      maxBufferedAmount: options.maxBufferedAmount ?? defaultSocketOptions.maxBufferedAmount,
+      maxFragments: options.maxFragments ?? defaultSocketOptions.maxFragments,
+      maxHeldMessages: options.maxHeldMessages ?? defaultSocketOptions.maxHeldMessages,
+      idleTimeoutMs: options.idleTimeoutMs ?? defaultSocketOptions.idleTimeoutMs,
     },
   };
 }
 
 /** A route's settings: the server's, with the route's overrides. */
 export function resolveRouteSettings(base: HandshakeSettings, route: RouteOptions | undefined): HandshakeSettings {
-  if (route === undefined) return base;
-  validateRouteOptions(route);
+  if (route === undefined) return base; // checked when the route was registered (validateRouteOptions)
   return {
     perMessageDeflate: route.perMessageDeflate === undefined ? base.perMessageDeflate : resolveDeflate(route.perMessageDeflate),
     protocols: route.protocols ?? base.protocols,
@@ -155,14 +150,4 @@ export function resolveMaxConnections(value: number | undefined): number {
   return value;
 }
 
-function positive(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`attach-ws: ${name} must be a non-negative number`);
-  return value;
-}
 
-function atLeastOne(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`attach-ws: ${name} must be a positive integer`);
-  return value;
-}

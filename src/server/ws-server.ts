@@ -108,7 +108,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#maxConnections = resolveMaxConnections(options.maxConnections);
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
-    this.#origins = validOrigins(options.origins);
+    this.#origins = options.origins;
     this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined), {
       maxPayload: this.settings.socket.maxPayload,
       deliveryBudget: resolveDeliveryBudget(options.deliveryBudget),
@@ -354,12 +354,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 }
 
-/** `origins` as given, checked once at startup rather than misread on every upgrade. */
-function validOrigins(origins: OriginCheck | undefined): OriginCheck | undefined {
-  if (origins === undefined || origins === '*' || typeof origins === 'function') return origins;
-  if (Array.isArray(origins) && origins.every((entry) => typeof entry === 'string')) return origins;
-  throw new TypeError("attach-ws: origins must be '*', an array of origins like ['https://app.example.com'], or a predicate");
-}
 
 function heartbeatTick(clients: Set<WebSocket>): void {
   for (const ws of clients) ws[kHeartbeat]();

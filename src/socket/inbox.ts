@@ -33,11 +33,6 @@ export class Inbox {
     (ws as EventEmitter).on('newListener', onNewListener);
   }
 
-  /** Still holding messages for a handler that has not listened yet. */
-  get holding(): boolean {
-    return this.#holding;
-  }
-
   /** A whole message from the peer. */
   deliver(message: Message, isBinary: boolean): void {
     if (this.#holding) {

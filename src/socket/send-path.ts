@@ -106,7 +106,8 @@ export class SendPath {
     } else {
       const frames = message.frames(this.#options.fragmentSize);
       if (this.#sendQueue !== null) this.#enqueue(frames, message.payload.length, message.written);
-      else this.#write(frames, message.written);
+      // The budget's release ignores the error: no SendError wrapper (a closure per subscriber) needed.
+      else this.#writeFrames(frames, message.written);
     }
     this.#underHighWaterMark();
   }
@@ -124,10 +125,10 @@ export class SendPath {
    * (§5.5.3: a pong may answer only the most recent ping).
    */
   sendPong(data: Buffer): void {
-    // A copy: the payload is a view into a read chunk, which a queued frame would pin.
-    const payload = Buffer.from(data);
-    if (this.#over) this.#owedPong = payload;
-    else this.sendControl(Opcode.Pong, payload, undefined);
+    // Owed: a copy, since the payload is a view into a read chunk it would pin.
+    // Sent now: encodeFrame copies a control payload into the frame already.
+    if (this.#over) this.#owedPong = Buffer.from(data);
+    else this.sendControl(Opcode.Pong, data, undefined);
   }
 
   /**
@@ -159,15 +160,6 @@ export class SendPath {
       this.#write(frames, undefined);
       this.#ws[kCloseFrameWritten]();
     }
-  }
-
-  /**
-   * Bytes the peer has not taken, for the topic backpressure limit: what is
-   * buffered right now, this turn's corked writes included, so a synchronous
-   * loop of publishes to a stalled subscriber stops at the limit.
-   */
-  backpressure(): number {
-    return this.bufferedAmount;
   }
 
   /**
@@ -213,8 +205,11 @@ export class SendPath {
   }
 
   #write(frames: Buffer[], userCb: SendCallback | undefined): void {
+    this.#writeFrames(frames, userCb === undefined ? undefined : this.#stableErrors(userCb));
+  }
+
+  #writeFrames(frames: Buffer[], cb: SendCallback | undefined): void {
     const socket = this.#socket;
-    const cb = userCb === undefined ? undefined : this.#stableErrors(userCb);
     const last = frames.length - 1;
     if (frames[last]!.length >= UNCORKED_WRITE_BYTES) {
       // A large frame gains nothing from waiting for the turn's batch: send it

@@ -306,7 +306,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
   /** @internal A topic publish: the frame was encoded once for every subscriber. */
   [kDeliverPrepared](message: PreparedMessage): boolean {
     if (this.#readyState !== OPEN) return false;
-    if (this.#send.backpressure() > this.#options.maxBackpressure) {
+    // Live, this turn's corked writes included: a synchronous loop of publishes to a stalled subscriber stops at the limit.
+    if (this.#send.bufferedAmount > this.#options.maxBackpressure) {
       if (this.#options.backpressurePolicy === 'close') this.close(1008, 'subscriber too slow');
       return false;
     }
