@@ -33,6 +33,13 @@ export interface SocketOptions {
 /** Bytes charged per held or iterator-queued message on top of its length (its bookkeeping). */
 export const HELD_MESSAGE_OVERHEAD = 64;
 
+/**
+ * Bytes charged per outgoing message queued behind a pending compression, on
+ * top of its length, against highWaterMark, maxBufferedAmount and the topic
+ * backpressure limit (the same charge as a held incoming message).
+ */
+export const QUEUED_MESSAGE_OVERHEAD = HELD_MESSAGE_OVERHEAD;
+
 export const defaultSocketOptions: SocketOptions = {
   maxPayload: 16 * 1024 * 1024,
   highWaterMark: 64 * 1024,

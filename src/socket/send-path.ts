@@ -4,7 +4,7 @@ import { Opcode } from '../codec/opcodes';
 import type { PerMessageDeflate } from '../codec/permessage-deflate';
 import { protocolError, SendError, type SendErrorCode } from '../errors';
 import type { PreparedMessage } from '../pubsub/prepared-message';
-import type { SocketOptions } from './options';
+import { QUEUED_MESSAGE_OVERHEAD, type SocketOptions } from './options';
 import { CLOSED } from './ready-state';
 import { kCloseFrameWritten, kCompressionFailed, kPauseReading, kSendLimitExceeded, PauseReason } from './symbols';
 import type { SendCallback, WebSocket } from './websocket';
@@ -32,8 +32,8 @@ export const DRAINED_RESUME = 2;
  * for compression holds back the ones after it), batched per event-loop turn,
  * with `bufferedAmount`, the high-water mark and `drain`.
  *
- * Memory is bounded whatever the peer does: while `bufferedAmount` is over the
- * high-water mark, reading from the peer pauses (TCP pushes back on a peer
+ * Memory is bounded whatever the peer does: while `bufferedAmount` (plus a
+ * per-message charge for the queue behind a compression) is over the high-water mark, reading from the peer pauses (TCP pushes back on a peer
  * that sends but does not read) and at most one auto-pong is owed; a `send()`
  * past `maxBufferedAmount` closes the connection with 1008.
  */
@@ -67,6 +67,17 @@ export class SendPath {
     return this.#socket.writableLength + this.#queuedBytes;
   }
 
+  /**
+   * What the high-water mark and the limits are checked against:
+   * `bufferedAmount` plus QUEUED_MESSAGE_OVERHEAD per message waiting in the
+   * queue behind a compression, so empty (or tiny) messages there are not
+   * free: each costs an entry, its frames array and its frame buffer.
+   */
+  get charged(): number {
+    const queue = this.#sendQueue;
+    return this.bufferedAmount + (queue === null ? 0 : queue.length * QUEUED_MESSAGE_OVERHEAD);
+  }
+
   /** Messages wait for a compression: what is sent now goes behind them. */
   get queued(): boolean {
     return this.#sendQueue !== null;
@@ -75,7 +86,7 @@ export class SendPath {
   /** A data message; returns false over the high-water mark (drain follows). */
   sendMessage(opcode: number, payload: Buffer, compress: boolean, cb: SendCallback | undefined): boolean {
     // Checked against what is buffered right now, corked writes of this turn included.
-    const buffered = this.bufferedAmount;
+    const buffered = this.charged;
     if (buffered > 0 && buffered + payload.length > this.#options.maxBufferedAmount) {
       this.#failure = 'WS_ERR_SEND_LIMIT';
       if (cb) process.nextTick(cb, new SendError('WS_ERR_SEND_LIMIT', `${buffered} bytes buffered`));
@@ -169,7 +180,7 @@ export class SendPath {
    */
   drained(): number {
     if (!this.#needDrain && !this.#over) return 0;
-    if (this.bufferedAmount >= this.#options.highWaterMark) {
+    if (this.charged >= this.#options.highWaterMark) {
       this.#armDrain();
       return 0;
     }
@@ -275,7 +286,7 @@ export class SendPath {
 
   /** After any write: over the high-water mark, stop reading from the peer until it drains. */
   #underHighWaterMark(): boolean {
-    if (this.bufferedAmount < this.#options.highWaterMark) return true;
+    if (this.charged < this.#options.highWaterMark) return true;
     if (!this.#over) {
       this.#over = true;
       this.#ws[kPauseReading](PauseReason.SendBuffer);

@@ -307,7 +307,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
   [kDeliverPrepared](message: PreparedMessage): boolean {
     if (this.#readyState !== OPEN) return false;
     // Live, this turn's corked writes included: a synchronous loop of publishes to a stalled subscriber stops at the limit.
-    if (this.#send.bufferedAmount > this.#options.maxBackpressure) {
+    if (this.#send.charged > this.#options.maxBackpressure) {
       if (this.#options.backpressurePolicy === 'close') this.close(1008, 'subscriber too slow');
       return false;
     }

