@@ -21,13 +21,17 @@ export interface ReceivedFrame {
   bytes: Buffer;
 }
 
+/** §5.2: 2 bytes, 8 of extended length, 4 of masking key. */
+const MAX_HEADER = 14;
+
 export class FrameSizeError extends Error {
   readonly code = 'WS_TEST_FRAME_TOO_BIG';
 }
 
 /**
  * Incremental: `push` bytes, get back the frames they complete. Chunks are
- * queued and joined once per complete frame (not once per chunk), and a
+ * queued and joined once per complete frame (not once per chunk: linear in
+ * the bytes read however small the chunks), and a
  * frame announced over `maxFrameBytes` is refused before any of its payload
  * is held.
  */
@@ -35,6 +39,8 @@ export class FrameReader {
   readonly #maxFrameBytes: number;
   #chunks: Buffer[] = [];
   #length = 0;
+  /** The size of the frame being gathered, once its header was read. */
+  #nextSize: number | null = null;
 
   constructor(maxFrameBytes: number) {
     this.#maxFrameBytes = maxFrameBytes;
@@ -46,8 +52,9 @@ export class FrameReader {
     this.#length += chunk.length;
     const frames: ReceivedFrame[] = [];
     for (;;) {
-      const size = this.#frameSize();
+      const size = (this.#nextSize ??= this.#frameSize());
       if (size === null || this.#length < size) break;
+      this.#nextSize = null;
       const data = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length);
       frames.push(parseFrame(data.subarray(0, size)));
       const rest = data.subarray(size);
@@ -57,10 +64,14 @@ export class FrameReader {
     return frames;
   }
 
-  /** The whole size of the next frame, once its header is here. */
+  /**
+   * The whole size of the next frame, once its header is here (null before).
+   * Reads at most the header's 14 bytes, so a frame arriving in many small
+   * chunks costs one join when it is complete, not one per chunk.
+   */
   #frameSize(): number | null {
     if (this.#length < 2) return null;
-    const head = this.#chunks[0]!.length >= 14 ? this.#chunks[0]! : Buffer.concat(this.#chunks).subarray(0, 14);
+    const head = this.#chunks[0]!.length >= MAX_HEADER ? this.#chunks[0]! : this.#firstBytes(MAX_HEADER);
     const length7 = head[1]! & 0x7f;
     const maskBytes = (head[1]! & 0x80) !== 0 ? 4 : 0;
     let length = length7;
@@ -80,6 +91,17 @@ export class FrameReader {
       );
     }
     return offset + maskBytes + length;
+  }
+
+  /** Up to `n` bytes from the front of the queued chunks (copied; only the chunks they span are read). */
+  #firstBytes(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let have = 0;
+    for (let i = 0; i < this.#chunks.length && have < n; i++) {
+      parts.push(this.#chunks[i]!);
+      have += this.#chunks[i]!.length;
+    }
+    return Buffer.concat(parts, Math.min(have, n));
   }
 }
 

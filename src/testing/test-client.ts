@@ -12,23 +12,12 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload } from '../codec/close';
 import { FrameDecoder } from '../codec/decoder';
-import { encodeFrame, frameHeader, toPayload } from '../codec/encoder';
-import { mask } from '../codec/mask';
+import { encodeFrame, toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
+import { buildFrame, type FrameSpec } from './build-frame';
 import { FrameReader, type ReceivedFrame } from './frame-reader';
 
-/** A frame to send as it is: any opcode, any bits, masked unless `mask: false`. */
-export interface FrameSpec {
-  opcode: number;
-  payload?: string | Uint8Array;
-  /** Default true. */
-  fin?: boolean;
-  rsv1?: boolean;
-  rsv2?: boolean;
-  rsv3?: boolean;
-  /** Default true: a random key. False sends the frame unmasked; 4 bytes use that key. */
-  mask?: boolean | Uint8Array;
-}
+export type { FrameSpec } from './build-frame';
 
 export type InboxEvent =
   | { kind: 'message'; data: Buffer; isBinary: boolean; compressed: boolean }
@@ -120,16 +109,7 @@ export class TestClient {
 
   /** A frame exactly as described: no checks, so a test can send what the server must refuse. */
   sendFrame(spec: FrameSpec): void {
-    const payload = toPayload(spec.payload ?? Buffer.alloc(0));
-    const key = spec.mask === false ? undefined : spec.mask instanceof Uint8Array ? spec.mask : newKey();
-    const header = frameHeader(spec.opcode, payload.length, { fin: spec.fin, rsv1: spec.rsv1, mask: key });
-    // RSV2/RSV3 no extension defines: set here so a test can check they are refused (§5.2).
-    if (spec.rsv2 === true) header[0]! |= 0x20;
-    if (spec.rsv3 === true) header[0]! |= 0x10;
-    const frame = Buffer.allocUnsafe(header.length + payload.length);
-    header.copy(frame, 0);
-    if (key === undefined) payload.copy(frame, header.length);
-    else mask(payload, key, frame, header.length);
+    const frame = buildFrame(spec);
     if (spec.opcode === Opcode.Close) this.closeSent = true;
     this.#write([frame]);
   }

@@ -1,10 +1,11 @@
 /**
- * Client frames for tests and the benchmark's load generator: masked, in one
- * buffer, and deliberately unchecked, so a test can also build the broken
- * frames (a fragmented ping, a 126-byte pong) that the server must reject.
+ * Client frames for the codec tests and the soak/memory scripts: masked with
+ * the RFC 6455 §5.7 example key unless told otherwise, deliberately
+ * unchecked, so a test can also build the broken frames (a fragmented ping,
+ * a 126-byte pong) that the server must reject. Built by the one client-frame
+ * builder, src/testing/build-frame.ts.
  */
-import { frameHeader } from '../../src/codec/encoder';
-import { mask } from '../../src/codec/mask';
+import { buildFrame } from '../../src/testing/build-frame';
 
 /** The masking key of RFC 6455 §5.7's examples. */
 const DEFAULT_KEY: Uint8Array = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
@@ -20,11 +21,5 @@ export function encodeClientFrame(
   payload: Buffer | string,
   options: { fin?: boolean; rsv1?: boolean; key?: Uint8Array } = {},
 ): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  const key = options.key ?? DEFAULT_KEY;
-  const header = frameHeader(opcode, body.length, { fin: options.fin, rsv1: options.rsv1, mask: key });
-  const frame = Buffer.allocUnsafe(header.length + body.length);
-  header.copy(frame, 0);
-  mask(body, key, frame, header.length);
-  return frame;
+  return buildFrame({ opcode, payload, fin: options.fin, rsv1: options.rsv1, mask: options.key ?? DEFAULT_KEY });
 }

@@ -3,7 +3,8 @@
  * exact bytes: the opening handshake by hand, frames built here (masked, any
  * RSV bits, any opcode, any length — broken ones too), and the server's frames
  * parsed strictly. Independent of src/codec on purpose: a conformance test
- * must not check the codec against itself.
+ * must not check the codec against itself (the frame builder it shares with
+ * the test client and the fuzzer, src/testing/build-frame.ts, is too).
  *
  * @example
  * const client = await connectRaw(running.port, '/');
@@ -14,6 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { buildFrame } from '../../src/testing/build-frame';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -73,46 +75,10 @@ export interface RawClient {
 
 const DEFAULT_KEY = Uint8Array.of(0x1f, 0x8b, 0x5c, 0xe3);
 
-/** Frame bytes for one client frame, with full control over every header bit. */
+/** Frame bytes for one client frame, with full control over every header bit (built by src/testing/build-frame.ts). */
 export function clientFrame(opcode: number, payload: Buffer | string, bits: FrameBits = {}): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const key = bits.mask === undefined ? DEFAULT_KEY : bits.mask;
-  const length = body.length;
-  const lengthBytes = length < 126 ? 0 : length <= 0xffff ? 2 : 8;
-  const headerLength = 2 + lengthBytes + (key === null ? 0 : 4);
-  const frame = Buffer.allocUnsafe(headerLength + length);
-  frame[0] =
-    (bits.fin === false ? 0 : 0x80) |
-    (bits.rsv1 ? 0x40 : 0) |
-    (bits.rsv2 ? 0x20 : 0) |
-    (bits.rsv3 ? 0x10 : 0) |
-    (opcode & 0x0f);
-  const maskBit = key === null ? 0 : 0x80;
-  if (lengthBytes === 0) {
-    frame[1] = maskBit | length;
-  } else if (lengthBytes === 2) {
-    frame[1] = maskBit | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = maskBit | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  if (key === null) {
-    body.copy(frame, headerLength);
-  } else {
-    frame.set(key, 2 + lengthBytes);
-    const k0 = key[0]!, k1 = key[1]!, k2 = key[2]!, k3 = key[3]!;
-    let i = 0;
-    let o = headerLength;
-    for (; i + 4 <= length; i += 4, o += 4) {
-      frame[o] = body[i]! ^ k0;
-      frame[o + 1] = body[i + 1]! ^ k1;
-      frame[o + 2] = body[i + 2]! ^ k2;
-      frame[o + 3] = body[i + 3]! ^ k3;
-    }
-    for (; i < length; i++, o++) frame[o] = body[i]! ^ key[i & 3]!;
-  }
-  return frame;
+  return buildFrame({ opcode, payload, fin: bits.fin, rsv1: bits.rsv1, rsv2: bits.rsv2, rsv3: bits.rsv3, mask: key ?? false });
 }
 
 /** A close frame body: 2-byte code and a reason (a Buffer may be invalid UTF-8). */
