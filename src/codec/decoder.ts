@@ -12,6 +12,7 @@
  * fragment cannot pin the 64 KiB chunk it arrived in. Nothing is allocated
  * for bytes a peer has only announced.
  */
+import { coversItsMemory } from './buffer-view';
 import { ProtocolError, isProtocolError, protocolError, type ProtocolErrorCode } from '../errors';
 import { parseClosePayload } from './close';
 import { unmask } from './mask';
@@ -407,7 +408,7 @@ export class FrameDecoder {
     const length = piece.length;
     if (length === 0) return;
     this.#messageHeld += length;
-    if (length >= MIN_VIEW_BYTES && length * 8 >= piece.buffer.byteLength * 7) {
+    if (length >= MIN_VIEW_BYTES && coversItsMemory(piece)) {
       this.#closeBlock();
       this.#messagePieces.push(piece);
       return;

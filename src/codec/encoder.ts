@@ -27,7 +27,7 @@ export const COPY_THRESHOLD = 1024;
 const MAX_CONTROL_PAYLOAD = 125;
 
 /** §5.2: 7-bit lengths up to 125, then 126 + 16-bit, then 127 + 64-bit. */
-function headerLength(payloadLength: number, masked: boolean): number {
+export function headerLength(payloadLength: number, masked: boolean): number {
   const base = payloadLength < 126 ? 2 : payloadLength <= 0xffff ? 4 : 10;
   return masked ? base + 4 : base;
 }
@@ -120,7 +120,8 @@ export function encodeFrame(opcode: number, payload: Buffer, options: FrameOptio
  * The frames of one message. With `fragmentSize`, a data message is split in
  * frames of at most that many payload bytes: the first carries the opcode and
  * RSV1 (RFC 7692 §6.1), the rest are continuations, the last has FIN (§5.4).
- * Control messages are never fragmented (§5.5). An empty payload is one frame.
+ * Without `fragmentSize` (or with 0, the socket option's "never") it is one
+ * frame. Control messages are never fragmented (§5.5). An empty payload is one frame.
  * Every fragment of a masked message uses the same `mask` key.
  */
 export function encodeMessage(
@@ -129,11 +130,11 @@ export function encodeMessage(
   options: { fragmentSize?: number; rsv1?: boolean; mask?: Uint8Array } = {},
 ): Buffer[] {
   const size = options.fragmentSize;
-  if (size !== undefined && (!Number.isSafeInteger(size) || size < 1)) {
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
     throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', `invalid fragmentSize ${size}`);
   }
   const frameOptions: FrameOptions = { rsv1: options.rsv1 === true, mask: options.mask };
-  if (size === undefined || payload.length <= size || isControlOpcode(opcode)) {
+  if (size === undefined || size === 0 || payload.length <= size || isControlOpcode(opcode)) {
     return encodeFrame(opcode, payload, frameOptions);
   }
   const out: Buffer[] = [];

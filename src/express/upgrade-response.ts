@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
+import { isFieldValue } from '../handshake/responses';
 
 /**
  * What middleware did to `res` before the upgrade was accepted reaches the
@@ -32,7 +33,6 @@ const NOT_IN_101 = new Set([
   'etag',
   'last-modified',
 ]);
-const FIELD_VALUE = /^[\t\x20-\x7e]*$/; // what buildAcceptResponse writes (no obs-text): skip the rest
 
 /**
  * Whether anything watches the upgrade's `res` being written or finishing:
@@ -91,7 +91,7 @@ export function fitFor101(headers: Iterable<[string, OutgoingHttpHeaders[string]
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
     if (value === undefined || NOT_IN_101.has(lower) || lower.startsWith('content-') || lower.startsWith('sec-websocket-')) continue;
-    const values = (Array.isArray(value) ? value : [value]).map(String).filter((v) => FIELD_VALUE.test(v));
+    const values = (Array.isArray(value) ? value : [value]).map(String).filter(isFieldValue); // what buildAcceptResponse writes (no obs-text): skip the rest
     if (values.length > 0) out[name] = values.length === 1 ? values[0] : values;
   }
   return out;

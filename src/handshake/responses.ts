@@ -11,6 +11,11 @@ const CRLF = '\r\n';
  */
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 
+/** Whether `value` may be written as a header value here (also what the Express layer keeps for a 101). */
+export function isFieldValue(value: string): boolean {
+  return FIELD_VALUE.test(value);
+}
+
 /** Headers the 101 response writes itself; repeating one would break the handshake. */
 const ACCEPT_OWN = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions']);
 
@@ -20,7 +25,7 @@ const REJECT_OWN = new Set(['connection', 'content-length']);
 /** One `Name: value` line; refuses header injection (CR/LF) and non-token names. */
 function headerLine(name: string, value: string): string {
   if (!isToken(name)) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
-  if (!FIELD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}`);
+  if (!isFieldValue(value)) throw new TypeError(`invalid value for header ${name}`);
   return `${name}: ${value}${CRLF}`;
 }
 
@@ -66,7 +71,7 @@ const ACCEPT_HEAD =
 
 /** A line of one of the 101's own headers (the name is a constant token): only the value is checked. */
 function ownHeaderLine(prefix: string, value: string): string {
-  if (!FIELD_VALUE.test(value)) throw new TypeError(`invalid value for header ${prefix.slice(0, -2)}`);
+  if (!isFieldValue(value)) throw new TypeError(`invalid value for header ${prefix.slice(0, -2)}`);
   return prefix + value + CRLF;
 }
 

@@ -1,6 +1,6 @@
 import { isValidUtf8 } from '../codec/utf8';
 import { InboundMessageError, type InboundErrorCode } from '../errors';
-import { REPORT_INTERVAL_MS, RateLimitedReport } from './rate-limited-report';
+import { REPORT_INTERVAL_MS, RateLimitedReport, suppressedSince } from './rate-limited-report';
 
 export { InboundMessageError, type InboundErrorCode };
 
@@ -36,11 +36,10 @@ export class InboundReports {
   constructor(report: (err: InboundMessageError) => void, intervalMs = REPORT_INTERVAL_MS) {
     const make = (reason: InboundDropReason) =>
       new RateLimitedReport(intervalMs, (suppressed) => {
-        const more = suppressed > 0 ? ` (and ${suppressed} more since the last report)` : '';
         report(
           new InboundMessageError(
             CODES[reason],
-            `the last on topic "${this.#lastTopic}"${more}`,
+            `the last on topic "${this.#lastTopic}"${suppressedSince(suppressed)}`,
             suppressed,
           ),
         );

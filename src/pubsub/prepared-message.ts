@@ -1,4 +1,4 @@
-import { encodeFrame, encodeMessage } from '../codec/encoder';
+import { encodeMessage, headerLength } from '../codec/encoder';
 import { compressShared, type PerMessageDeflate } from '../codec/permessage-deflate';
 
 type CompressCallback = (err: Error | null, payload?: Buffer) => void;
@@ -29,16 +29,13 @@ export class PreparedMessage {
     readonly payload: Buffer,
   ) {
     const n = payload.length;
-    this.bytes = n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+    this.bytes = n + headerLength(n, false);
   }
 
   /** The uncompressed frames (cached for the common single fragment size). */
   frames(fragmentSize: number): Buffer[] {
     if (this.#frames !== null && this.#framesFragmentSize === fragmentSize) return this.#frames;
-    const frames =
-      fragmentSize > 0 && this.payload.length > fragmentSize
-        ? encodeMessage(this.opcode, this.payload, { fragmentSize })
-        : encodeFrame(this.opcode, this.payload);
+    const frames = encodeMessage(this.opcode, this.payload, { fragmentSize });
     this.#frames = frames;
     this.#framesFragmentSize = fragmentSize;
     return frames;

@@ -27,5 +27,10 @@ export class RateLimitedReport {
   }
 }
 
+/** The tail of a report's message that counts the occurrences it stood for since the last one ('' when none). */
+export function suppressedSince(suppressed: number): string {
+  return suppressed > 0 ? ` (and ${suppressed} more since the last report)` : '';
+}
+
 /** How often one kind of bad inbound message is reported. */
 export const REPORT_INTERVAL_MS = 10_000;

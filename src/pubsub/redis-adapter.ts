@@ -41,7 +41,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RedisAdapterError, type RedisAdapterErrorCode } from '../errors';
 import type { AdapterHooks, PubSubAdapter } from './adapter';
-import { REPORT_INTERVAL_MS, RateLimitedReport } from './rate-limited-report';
+import { REPORT_INTERVAL_MS, RateLimitedReport, suppressedSince } from './rate-limited-report';
 import { decodeFrame, encodeFrame, isFromNode, NODE_ID_LENGTH } from './redis-frame';
 
 export interface RedisAdapterOptions {
@@ -168,8 +168,12 @@ class RedisPubSub implements RedisAdapter {
     this.#onError = options.onError;
     this.#maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.#badFrameReport = new RateLimitedReport(REPORT_INTERVAL_MS, (suppressed) => {
-      const more = suppressed > 0 ? ` (and ${suppressed} more since the last report)` : '';
-      this.#report(new RedisAdapterError('WS_ERR_REDIS_BAD_FRAME', `ignored a message on Redis channel "${this.#lastBadChannel}" that is not an attach-ws frame${more}`));
+      this.#report(
+        new RedisAdapterError(
+          'WS_ERR_REDIS_BAD_FRAME',
+          `ignored a message on Redis channel "${this.#lastBadChannel}" that is not an attach-ws frame${suppressedSince(suppressed)}`,
+        ),
+      );
     });
 
     const common: RedisOptions = {

@@ -10,6 +10,7 @@
  * unknown, so a typo (`maxPaylod`) fails loudly instead of being ignored.
  */
 import { codedError } from '../errors';
+import { isToken } from '../handshake/tokens';
 
 /** setTimeout/setInterval turn a delay above this into 1 ms, silently. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -44,14 +45,9 @@ function arrayOf(what: string, item: (value: unknown) => boolean): Rule {
   return (value) => (Array.isArray(value) && value.every(item) ? null : { kind: 'type', must });
 }
 
-/** RFC 6455 §4.1: a subprotocol is a token (RFC 2616 §2.2). Linear, no regex. */
-function isToken(value: unknown): boolean {
-  if (typeof value !== 'string' || value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || '()<>@,;:\\"/[]?={}'.includes(value[i]!)) return false;
-  }
-  return true;
+/** RFC 6455 §4.1: a subprotocol is a token (RFC 7230 §3.2.6, the handshake's own check). */
+function isProtocolToken(value: unknown): boolean {
+  return typeof value === 'string' && isToken(value);
 }
 
 /** A plain object whose keys each have a rule; checked recursively, names dotted. */
@@ -85,7 +81,7 @@ const serverRules: Shape = {
   // No "0 = unlimited": every size has a limit (a message is buffered whole before delivery).
   maxPayload: bytes(1),
   perMessageDeflate,
-  protocols: arrayOf('subprotocol tokens (RFC 6455 §4.1)', isToken),
+  protocols: arrayOf('subprotocol tokens (RFC 6455 §4.1)', isProtocolToken),
   handleProtocols: isFunction,
   origins: (value) =>
     value === '*' || typeof value === 'function' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))

@@ -1,3 +1,5 @@
+import { coversItsMemory } from '../codec/buffer-view';
+
 /**
  * A message kept beyond the read that produced it (held for a handler,
  * queued for a `for await` loop) must not pin the read chunk it is a view
@@ -8,6 +10,6 @@
 export function detach<M extends string | Buffer>(message: M): M {
   if (typeof message === 'string') return message;
   const buffer = message as Buffer;
-  if (buffer.length * 8 >= buffer.buffer.byteLength * 7) return message;
+  if (coversItsMemory(buffer)) return message;
   return Buffer.from(buffer) as M;
 }

@@ -21,8 +21,8 @@ export class Inbox {
   #holding = true;
   /** Listeners added before the handler runs (a wss 'connection' listener) do not end holding. */
   #handlerStarted = false;
+  /** Text arrives as a string and binary as a Buffer, so a held message's kind is its type. */
   #held: Message[] | null = null;
-  #heldBinary: boolean[] | null = null;
   #heldBytes = 0;
   #flushScheduled = false;
   #iterators: MessageIterator[] | null = null;
@@ -38,7 +38,6 @@ export class Inbox {
     if (this.#holding) {
       const held = (this.#held ??= []);
       held.push(detach(message));
-      (this.#heldBinary ??= []).push(isBinary);
       // Charged with its bookkeeping, so empty messages are not free; capped by count too.
       this.#heldBytes += message.length + HELD_MESSAGE_OVERHEAD;
       if (this.#heldBytes > this.#options.maxHeldBytes || held.length >= this.#options.maxHeldMessages) {
@@ -111,12 +110,13 @@ export class Inbox {
     // The 'newListener' listener stays (listenerAdded does nothing once holding
     // ended): deleting it from the listener table would turn the table into a dictionary.
     const held = this.#held;
-    const heldBinary = this.#heldBinary;
     this.#held = null;
-    this.#heldBinary = null;
     this.#heldBytes = 0;
-    if (held !== null && heldBinary !== null) {
-      for (let i = 0; i < held.length; i++) this.#dispatch(held[i]!, heldBinary[i]!);
+    if (held !== null) {
+      for (let i = 0; i < held.length; i++) {
+        const message = held[i]!;
+        this.#dispatch(message, typeof message !== 'string');
+      }
     }
     ws[kResumeReading](PauseReason.Held);
     // Closed while holding: iterators started late end after the held messages.

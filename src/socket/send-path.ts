@@ -209,10 +209,7 @@ export class SendPath {
   }
 
   #frames(opcode: number, payload: Buffer, rsv1: boolean): Buffer[] {
-    const fragmentSize = this.#options.fragmentSize;
-    return fragmentSize > 0 && payload.length > fragmentSize
-      ? encodeMessage(opcode, payload, { fragmentSize, rsv1 })
-      : encodeFrame(opcode, payload, { rsv1 });
+    return encodeMessage(opcode, payload, { fragmentSize: this.#options.fragmentSize, rsv1 });
   }
 
   #write(frames: Buffer[], userCb: SendCallback | undefined): void {

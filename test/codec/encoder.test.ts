@@ -138,9 +138,13 @@ describe('encodeMessage', () => {
     expect(encodeMessage(Opcode.Ping, Buffer.from('Hello'), { fragmentSize: 2 })).toHaveLength(1);
   });
 
-  test('rejects a fragmentSize that is not a positive integer', () => {
-    expect(() => encodeMessage(Opcode.Text, Buffer.from('x'), { fragmentSize: 0 })).toThrow(RangeError);
+  test('rejects a fragmentSize that is negative or not an integer', () => {
+    expect(() => encodeMessage(Opcode.Text, Buffer.from('x'), { fragmentSize: -1 })).toThrow(RangeError);
     expect(() => encodeMessage(Opcode.Text, Buffer.from('x'), { fragmentSize: 1.5 })).toThrow(RangeError);
+  });
+
+  test('is one frame with a fragmentSize of 0 (the socket option\'s "never split")', () => {
+    expect(hexOf(encodeMessage(Opcode.Text, Buffer.from('Hello'), { fragmentSize: 0 }))).toBe('810548656c6c6f');
   });
 });
 
