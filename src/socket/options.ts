@@ -34,9 +34,11 @@ export interface SocketOptions {
 export const HELD_MESSAGE_OVERHEAD = 64;
 
 /**
- * Bytes charged per outgoing message queued behind a pending compression, on
- * top of its length, against highWaterMark, maxBufferedAmount and the topic
- * backpressure limit (the same charge as a held incoming message).
+ * Bytes charged per outgoing message not yet handed to the kernel (in the
+ * socket's buffer, or queued behind a pending compression), on top of its
+ * length, against highWaterMark, maxBufferedAmount and the topic backpressure
+ * limit (the same charge as a held incoming message). Topic deliveries are
+ * charged by the delivery budget instead, once in the socket's buffer.
  */
 export const QUEUED_MESSAGE_OVERHEAD = HELD_MESSAGE_OVERHEAD;
 

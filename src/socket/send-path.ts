@@ -33,7 +33,7 @@ export const DRAINED_RESUME = 2;
  * with `bufferedAmount`, the high-water mark and `drain`.
  *
  * Memory is bounded whatever the peer does: while `bufferedAmount` (plus a
- * per-message charge for the queue behind a compression) is over the high-water mark, reading from the peer pauses (TCP pushes back on a peer
+ * per-message charge, see `charged`) is over the high-water mark, reading from the peer pauses (TCP pushes back on a peer
  * that sends but does not read) and at most one auto-pong is owed; a `send()`
  * past `maxBufferedAmount` closes the connection with 1008.
  */
@@ -48,6 +48,9 @@ export class SendPath {
   #onDrainWrite: (() => void) | null = null;
   #sendQueue: QueuedSend[] | null = null;
   #queuedBytes = 0;
+  /** Messages handed to the socket (by #write) whose write has not completed yet. */
+  #unflushedWrites = 0;
+  #onWritten: (() => void) | null = null;
   /** bufferedAmount reached the high-water mark: reading is paused until it drains. */
   #over = false;
   /** The payload of the one pong owed while over the high-water mark (§5.5.3: the latest wins). */
@@ -69,13 +72,18 @@ export class SendPath {
 
   /**
    * What the high-water mark and the limits are checked against:
-   * `bufferedAmount` plus QUEUED_MESSAGE_OVERHEAD per message waiting in the
-   * queue behind a compression, so empty (or tiny) messages there are not
-   * free: each costs an entry, its frames array and its frame buffer.
+   * `bufferedAmount` plus QUEUED_MESSAGE_OVERHEAD per message not yet handed
+   * to the kernel (queued behind a compression, or in the socket's buffer),
+   * so empty (or tiny) messages are not free: each costs its frame buffer
+   * and a write entry, ~150 bytes of heap for an empty one, not 2.
    */
   get charged(): number {
     const queue = this.#sendQueue;
-    return this.bufferedAmount + (queue === null ? 0 : queue.length * QUEUED_MESSAGE_OVERHEAD);
+    const queued = queue === null ? 0 : queue.length;
+    const writableLength = this.#socket.writableLength;
+    // Nothing left in the socket: the write callbacks that say so may still be on their way.
+    const unflushed = writableLength === 0 ? 0 : this.#unflushedWrites;
+    return writableLength + this.#queuedBytes + (queued + unflushed) * QUEUED_MESSAGE_OVERHEAD;
   }
 
   /** Messages wait for a compression: what is sent now goes behind them. */
@@ -212,8 +220,14 @@ export class SendPath {
     return encodeMessage(opcode, payload, { fragmentSize: this.#options.fragmentSize, rsv1 });
   }
 
+  /** A message, counted until its write completes (or fails: a destroyed socket calls back too). */
   #write(frames: Buffer[], userCb: SendCallback | undefined): void {
-    this.#writeFrames(frames, userCb === undefined ? undefined : this.#stableErrors(userCb));
+    this.#unflushedWrites++;
+    this.#writeFrames(frames, userCb === undefined ? (this.#onWritten ??= () => this.#written()) : this.#stableErrors(userCb));
+  }
+
+  #written(): void {
+    this.#unflushedWrites--;
   }
 
   #writeFrames(frames: Buffer[], cb: SendCallback | undefined): void {
@@ -276,6 +290,7 @@ export class SendPath {
   /** Callbacks of writes the socket fails get a SendError with a stable code (the cause attached). */
   #stableErrors(cb: SendCallback): SendCallback {
     return (err) => {
+      this.#written();
       if (err) cb(new SendError(this.#failure, undefined, { cause: err }));
       else cb(err);
     };

@@ -1,9 +1,10 @@
 /**
- * Messages sent while an earlier one waits for its compression are queued in
- * user space (they may not overtake it). Each queued entry is charged its
- * bookkeeping on top of its payload, so empty messages are not free: a
- * handler that keeps sending them behind a pending deflate reaches
- * maxBufferedAmount (close 1008) instead of queueing without bound.
+ * Every message not yet handed to the kernel is charged its bookkeeping on
+ * top of its payload, so empty messages are not free: a handler that keeps
+ * sending them reaches maxBufferedAmount (close 1008) instead of buffering
+ * ~150 bytes of heap for each 2-byte frame it is charged. That holds for
+ * messages queued in user space behind a pending compression (they may not
+ * overtake it) and for those in the socket's own buffer.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'attach-ws';
@@ -50,6 +51,35 @@ test('empty messages queued behind a pending compression count toward maxBuffere
   expect(heapGrowth).toBeLessThan(8 * MiB);
   // The client gets the compressed message, the empty ones accepted, then the 1008 close.
   expect((await client.nextFrame()).rsv1).toBe(true);
+  for (let i = 0; i < accepted; i++) expect((await client.nextFrame()).payload.length).toBe(0);
+  expect(await client.expectClose({ reply: true })).toEqual({ code: 1008, reason: 'send buffer limit exceeded' });
+});
+
+test('empty messages in the socket buffer count toward maxBufferedAmount: a loop of 1,000,000 empty sends is closed with 1008 after at most 1 MiB / 66 bytes of them', async () => {
+  const maxBufferedAmount = 1 * MiB;
+  const outcome = deferred<Outcome>();
+  const running = await apps.start(
+    (app) => {
+      app.ws('/s', (ws: WebSocket) => {
+        const before = retainedHeapBytes();
+        let accepted = 0;
+        while (accepted < 1_000_000 && ws.readyState === 1) {
+          ws.send('');
+          if (ws.readyState === 1) accepted++;
+        }
+        // Measured inside the turn: every frame is still in the socket's (corked) buffer.
+        outcome.resolve({ accepted, heapGrowth: retainedHeapBytes() - before });
+      });
+    },
+    { maxBufferedAmount },
+  );
+  const client = await connectRaw(running.port, '/s');
+  apps.track(() => client.destroy());
+  const { accepted, heapGrowth } = await outcome.promise;
+  // Old code: each 2-byte frame was charged 2 bytes: 524,213 accepted, 80 MB of heap.
+  // Now 64 bytes more: 15,886 accepted, 2.5 MB (measured).
+  expect(accepted).toBeLessThanOrEqual(maxBufferedAmount / 66 + 1);
+  expect(heapGrowth).toBeLessThan(8 * MiB);
   for (let i = 0; i < accepted; i++) expect((await client.nextFrame()).payload.length).toBe(0);
   expect(await client.expectClose({ reply: true })).toEqual({ code: 1008, reason: 'send buffer limit exceeded' });
 });
