@@ -4,14 +4,10 @@
  * mutations are edits of these fields, so each one knows what it broke.
  * Encoded by the suite's one client-frame builder (src/testing/build-frame.ts).
  */
-import { buildFrame } from '../../src/testing/build-frame';
+import { buildFrame, type FrameSpec } from '../../src/testing/build-frame';
 
-export interface WireFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
+/** buildFrame's header fields, all set, so a mutation edits one and knows what it broke. */
+export interface WireFrame extends Required<Pick<FrameSpec, 'opcode' | 'fin' | 'rsv1' | 'rsv2' | 'rsv3'>> {
   payload: Buffer;
   /** null: send unmasked. */
   key: Uint8Array | null;

@@ -15,28 +15,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { buildFrame } from '../../src/testing/build-frame';
+import { buildFrame, type FrameSpec } from '../../src/testing/build-frame';
+import type { ReceivedFrame } from '../../src/testing/frame-reader';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** A frame as the server sent it. */
-export interface ServerFrame {
+/** A frame as the server sent it (the fields of the testing FrameReader's frames). */
+export interface ServerFrame extends Omit<ReceivedFrame, 'masked' | 'bytes'> {
   /** The header bytes exactly as received (2, 4 or 10 bytes: the server never masks). */
   header: Buffer;
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  payload: Buffer;
 }
 
-export interface FrameBits {
-  /** Default true. */
-  fin?: boolean;
-  rsv1?: boolean;
-  rsv2?: boolean;
-  rsv3?: boolean;
+/** The header bits of buildFrame's FrameSpec (fin defaults to true), with this client's masking. */
+export interface FrameBits extends Pick<FrameSpec, 'fin' | 'rsv1' | 'rsv2' | 'rsv3'> {
   /** The 4-byte masking key; default a fixed non-zero key. `null`: send the frame unmasked. */
   mask?: Uint8Array | null;
 }
