@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { buildFrame, type FrameSpec } from '../../src/testing/build-frame';
-import type { ReceivedFrame } from '../../src/testing/frame-reader';
+import { FrameReader, type ReceivedFrame } from '../../src/testing/frame-reader';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -154,8 +154,8 @@ type Waiter = { resolve: (frame: ServerFrame) => void; reject: (err: Error) => v
 
 class Client implements RawClient {
   readonly closed: Promise<void>;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  /** Cuts the byte stream into frames (the testing package's reader); this client judges them. */
+  readonly #reader = new FrameReader(Number.MAX_SAFE_INTEGER);
   #frames: ServerFrame[] = [];
   #waiters: Waiter[] = [];
   /** A protocol violation by the server, or the end of the connection: every later read fails with it. */
@@ -228,87 +228,21 @@ class Client implements RawClient {
   }
 
   #receive(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (this.#failure === null && this.#parseOne());
+    if (this.#failure !== null) return;
+    let frames: ReceivedFrame[];
+    try {
+      frames = this.#reader.push(chunk);
+    } catch (err) {
+      this.#failure = err as Error; // a length past 2^53 - 1 (or with the top bit set)
+      frames = [];
+    }
+    for (const frame of frames) {
+      this.#failure = strictnessViolation(frame);
+      if (this.#failure !== null) break;
+      const { fin, rsv1, rsv2, rsv3, opcode, payload, bytes } = frame;
+      this.#frames.push({ header: bytes.subarray(0, bytes.length - payload.length), fin, rsv1, rsv2, rsv3, opcode, payload });
+    }
     this.#settle();
-  }
-
-  /** Parse one whole frame off the front of the buffered bytes, if it is all here. */
-  #parseOne(): boolean {
-    if (this.#buffered < 2) return false;
-    const head = this.#peek(Math.min(this.#buffered, 14));
-    const b0 = head[0]!;
-    const b1 = head[1]!;
-    if ((b1 & 0x80) !== 0) {
-      // RFC 6455 §5.1: "A server MUST NOT mask any frames that it sends to the client."
-      this.#failure = new Error('the server sent a masked frame');
-      return false;
-    }
-    const length7 = b1 & 0x7f;
-    let headerLength = 2;
-    let length = length7;
-    if (length7 === 126) {
-      if (head.length < 4) return false;
-      length = head.readUInt16BE(2);
-      headerLength = 4;
-      if (length < 126) this.#failure = new Error(`non-minimal 16-bit length ${length}`);
-    } else if (length7 === 127) {
-      if (head.length < 10) return false;
-      const big = head.readBigUInt64BE(2);
-      if (big > BigInt(Number.MAX_SAFE_INTEGER)) this.#failure = new Error(`64-bit length ${big} too large`);
-      length = Number(big);
-      headerLength = 10;
-      if (length <= 0xffff) this.#failure = new Error(`non-minimal 64-bit length ${length}`);
-    }
-    if (this.#failure !== null) return false;
-    if (this.#buffered < headerLength + length) return false;
-    const header = Buffer.from(this.#take(headerLength));
-    this.#frames.push({
-      header,
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      payload: this.#take(length),
-    });
-    return true;
-  }
-
-  /** The first `n` buffered bytes, without consuming them. */
-  #peek(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    if (first.length >= n) return first.subarray(0, n);
-    let count = 0;
-    for (let have = 0; have < n; count++) have += this.#chunks[count]!.length;
-    return Buffer.concat(this.#chunks.slice(0, count), n);
-  }
-
-  /** Consume `n` buffered bytes (copied once if they straddle chunks). */
-  #take(n: number): Buffer {
-    this.#buffered -= n;
-    const first = this.#chunks[0];
-    if (n === 0) return Buffer.alloc(0);
-    if (first!.length > n) {
-      this.#chunks[0] = first!.subarray(n);
-      return first!.subarray(0, n);
-    }
-    if (first!.length === n) {
-      this.#chunks.shift();
-      return first!;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.#chunks[0]!;
-      const part = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, part);
-      filled += part;
-      if (part === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(part);
-    }
-    return out;
   }
 
   /** Hand parsed frames to waiting readers; fail them on a violation or once the connection is gone. */
@@ -320,4 +254,16 @@ class Client implements RawClient {
     if (failure === null) return;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
   }
+}
+
+/** What this client refuses in a server frame, beyond what the frame reader takes apart. */
+function strictnessViolation(frame: ReceivedFrame): Error | null {
+  // RFC 6455 §5.1: "A server MUST NOT mask any frames that it sends to the client."
+  if (frame.masked) return new Error('the server sent a masked frame');
+  // §5.2: "the minimal number of bytes MUST be used to encode the length".
+  const length7 = frame.bytes[1]! & 0x7f;
+  const length = frame.payload.length;
+  if (length7 === 126 && length < 126) return new Error(`non-minimal 16-bit length ${length}`);
+  if (length7 === 127 && length <= 0xffff) return new Error(`non-minimal 64-bit length ${length}`);
+  return null;
 }
