@@ -81,6 +81,14 @@ export interface DeliveryStats {
   droppedDeliveries: number;
   /** Subscribers terminated because their unread backlog kept publishers paused for `stallTimeoutMs`. */
   evictedSubscribers: number;
+  /**
+   * With an adapter that reports them (Redis does): times its inbound
+   * connection was lost and reconnected (e.g. Redis dropped a subscriber that
+   * fell behind): gaps in which other nodes' messages were missed.
+   */
+  adapterGaps: number;
+  /** With an adapter that reports them: local publishes it did not carry to other nodes. */
+  adapterDropped: number;
 }
 
 /** What `attach-ws:overload` subscribers receive. */
@@ -301,6 +309,8 @@ export class DeliveryBudget {
       droppedMessages: this.#droppedMessages,
       droppedDeliveries: this.#droppedDeliveries,
       evictedSubscribers: this.#evicted,
+      adapterGaps: 0,
+      adapterDropped: 0,
     };
   }
 

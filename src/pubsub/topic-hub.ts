@@ -193,7 +193,10 @@ export class TopicHub {
   }
 
   deliveryStats(): DeliveryStats {
-    return this.#budget.stats();
+    const stats = this.#budget.stats();
+    stats.adapterGaps = this.#adapter?.gaps ?? 0;
+    stats.adapterDropped = this.#adapter?.dropped ?? 0;
+    return stats;
   }
 
   async close(): Promise<void> {

@@ -112,7 +112,7 @@ describeRedis('messages from other nodes through Redis', () => {
   });
 
   it('reconnects, resubscribes and counts the gap when Redis drops the subscriber over its pubsub output limit', async () => {
-    const { received, adapter } = await start({});
+    const { running, received, adapter } = await start({});
     const admin = new Redis(redis.url);
     try {
       // Redis disconnects a pub/sub client once more than 64 KiB wait for it:
@@ -129,6 +129,7 @@ describeRedis('messages from other nodes through Redis', () => {
       }
       expect(received.slice(before)[0]!.data.toString()).toMatch(/^again /);
       expect(adapter.gaps).toBe(1);
+      expect(running.wss.stats().delivery.adapterGaps).toBe(1);
     } finally {
       await admin.config('SET', 'client-output-buffer-limit', 'pubsub 33554432 8388608 60');
       await admin.quit();
