@@ -294,7 +294,12 @@ export class DeliveryBudget {
   forget(publisher: Publisher): void {
     if (!this.#holds.delete(publisher)) return;
     this.#pausedGlobal.delete(publisher);
-    for (const account of this.#pausedTopics) account.paused?.delete(publisher);
+    for (const account of this.#pausedTopics) {
+      account.paused!.delete(publisher);
+      if (account.paused!.size > 0) continue;
+      account.paused = null; // nobody left paused for this topic
+      this.#pausedTopics.delete(account);
+    }
   }
 
   stats(): DeliveryStats {

@@ -162,7 +162,7 @@ describe('DeliveryBudget', () => {
     release!();
     await nextTurn();
     expect(p.resumed).toBe(0);
-    expect(budget.stats()).toMatchObject({ pausedReaders: 0 });
+    expect(budget.stats()).toMatchObject({ pausedReaders: 0, pausedTopics: 0 });
   });
 
   it('defaults to a fraction of the heap limit between 8 and 64 MiB, resuming at half, a topic getting half', () => {
