@@ -244,7 +244,8 @@ export class DeliveryBudget {
   release(account: TopicAccount, bytes: number): void {
     account.queued -= bytes;
     this.#queued -= bytes;
-    if (this.#resumeScheduled) return;
+    // Nobody paused (every delivery below capacity): nothing to resume.
+    if (this.#holds.size === 0 || this.#resumeScheduled) return;
     if (
       (this.#pausedGlobal.size > 0 && this.#queued <= this.resumeAt) ||
       (account.paused !== null && account.queued <= this.topicResumeAt)
