@@ -21,6 +21,25 @@ const RING = 1 << 21;
 /** The publisher stops writing while this much waits in its own socket: TCP pushed back. */
 const PUB_CAP = 1024 * 1024;
 
+/** CPU, GC and paused time of every node so far (the parent asks them; see overload-node.js). */
+let probeSeq = 0;
+const probeWaiters = new Map();
+function probeNodes() {
+  const id = ++probeSeq;
+  return new Promise((resolve) => {
+    probeWaiters.set(id, resolve);
+    process.send({ probe: id });
+  });
+}
+process.on('message', (m) => {
+  if (m && m.probeResult) {
+    const done = probeWaiters.get(m.probeResult);
+    probeWaiters.delete(m.probeResult);
+    if (done) done(m.nodes);
+  }
+});
+const selfCpuUs = () => { const c = process.cpuUsage(); return c.user + c.system; };
+
 function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
@@ -154,10 +173,26 @@ async function run(p) {
     measuring = true;
     hist.reset();
     stepStart = now();
-    const a = { d: total(), dn: Array.from(st.deliveries), issued: st.issued, held: st.heldBack };
+    const a = { d: total(), dn: Array.from(st.deliveries), issued: st.issued, held: st.heldBack, lg: selfCpuUs(), probe: probeNodes() };
     await sleep(p.stepMs);
     const secs = (now() - stepStart) / 1000;
-    const b = { d: total(), dn: Array.from(st.deliveries), issued: st.issued, held: st.heldBack };
+    const b = { d: total(), dn: Array.from(st.deliveries), issued: st.issued, held: st.heldBack, lg: selfCpuUs(), probe: probeNodes() };
+    const [pa, pb] = await Promise.all([a.probe, b.probe]);
+    const nodeCost = pb.map((q, i) => {
+      const cpuUs = q.cpuUs - pa[i].cpuUs;
+      const delivered = b.dn[i] - a.dn[i];
+      return {
+        cpu: cpuUs / 1e6 / secs, // cores
+        usPerDelivery: delivered > 0 ? cpuUs / delivered : NaN,
+        gcShare: (q.gcMs - pa[i].gcMs) / (cpuUs / 1000), // of the node's CPU time
+        gcCount: q.gcCount - pa[i].gcCount,
+        pausedShare: (q.pausedMs - pa[i].pausedMs) / (secs * 1000),
+        pauses: q.pauses - pa[i].pauses,
+        // Share of the step the node's event loop was busy (not waiting for I/O): below 100% under
+        // overload, the node had nothing to do at times (empty pipes, or the generator is the limit).
+        elu: (q.elu.active - pa[i].elu.active) / ((q.elu.idle + q.elu.active) - (pa[i].elu.idle + pa[i].elu.active)),
+      };
+    });
     measuring = false;
     clearInterval(timer);
     clearInterval(rssTimer);
@@ -173,6 +208,8 @@ async function run(p) {
       p99Ms: hist.quantile(0.99) / 1000,
       rss: rssMax,
       rssGrowth: rssMax.map((r, i) => r - rssBase[i]),
+      loadCpu: (b.lg - a.lg) / 1e6 / secs, // cores used by this generator
+      nodeCost,
     });
     process.send({ progress: steps[steps.length - 1] });
   }

@@ -33,6 +33,11 @@ const SIZE = Number(opt('size') || 100);
 const FACTORS = (opt('factors') || '0.5,0.75,1,1.5,2,3').split(',').map(Number);
 const NODES = (opt('nodes') || '1,2').split(',').map(Number);
 const BUDGET = opt('budget');
+// --cpu-prof: every node runs under V8's sampling profiler and writes its
+// profile to bench/results/profiles/ when the setup ends (read them with
+// bench/profile-top.js; profiling slows the nodes: compare proportions).
+const CPU_PROF = flag('cpu-prof');
+const PROFILE_DIR = path.join(__dirname, 'results', 'profiles');
 
 const cpus = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
 const PIN = cpus >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -100,7 +105,8 @@ async function startNode(i, redisUrl) {
   if (redisUrl) env.REDIS_URL = redisUrl;
   if (BUDGET) env.DELIVERY_BUDGET = BUDGET;
   // Node 0 (the publisher's) gets core 0 to itself; node 1 shares core 1 with the load generator.
-  const child = start(process.execPath, [path.join(__dirname, 'overload-node.js')], { cpu: i === 0 ? 0 : 1, env });
+  const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=overload-n${i}-${Date.now()}.cpuprofile`] : [];
+  const child = start(process.execPath, [...nodeArgs, path.join(__dirname, 'overload-node.js')], { cpu: i === 0 ? 0 : 1, env });
   const m = await waitMessage(child, (x) => x.ready, 15000, `node ${i} start`);
   return { child, ...m.ready };
 }
@@ -114,6 +120,8 @@ const MiB = 1024 * 1024;
 const fmt = (d) => (x) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 const n0 = fmt(0);
 const n1 = fmt(1);
+const n2 = fmt(2);
+const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : '—');
 
 function table(heads, rows) {
   const w = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -138,6 +146,10 @@ async function runSetup(nodeCount) {
       },
     });
     load.on('message', (m) => {
+      if (m.probe) {
+        Promise.all(nodes.map((n, i) => { n.child.send({ cmd: 'probe', id: m.probe }); return waitMessage(n.child, (x) => x.probe && x.probe.id === m.probe, 10000, `node ${i} probe`); }))
+          .then((rs) => load.send({ probeResult: m.probe, nodes: rs.map((r) => r.probe) }), () => load.send({ probeResult: m.probe, nodes: nodes.map(() => ({ cpuUs: NaN, gcMs: NaN, gcCount: NaN, pausedMs: NaN, pauses: NaN })) }));
+      }
       if (m.progress) process.stdout.write(`  step ×${m.progress.factor}: ${n0(m.progress.deliveries)} deliveries/s\n`);
     });
     const m = await waitMessage(load, (x) => x.result || x.error, 600000, 'overload run');
@@ -146,13 +158,26 @@ async function runSetup(nodeCount) {
     const stats = await Promise.all(nodes.map(nodeStats));
     const peak = Math.max(...r.steps.map((s) => s.deliveries));
     console.log(`capacity (closed loop, ~64k deliveries outstanding): ${n0(r.capacity)} msgs/s = ${n0(r.capacity * r.subs)} deliveries/s`);
-    const heads = ['offered', '× cap', 'accepted msgs/s', 'deliveries/s', '% of peak', 'p50 ms', 'p99 ms',
+    // '% of offered': below ~100% the step is past what the server delivers (overload); at ~100% it
+    // kept up, and its '% of peak' only says the offered rate was below the peak.
+    const heads = ['offered', '× cap', 'accepted msgs/s', 'deliveries/s', '% of offered', '% of peak', 'p50 ms', 'p99 ms',
       ...nodes.flatMap((_, i) => [`RSS n${i} MiB`, `growth n${i}`])];
     const rows = r.steps.map((s) => [
-      n0(s.offered), `${s.factor.toFixed(2)}×`, n0(s.accepted), n0(s.deliveries), `${((100 * s.deliveries) / peak).toFixed(0)}%`,
+      n0(s.offered), `${s.factor.toFixed(2)}×`, n0(s.accepted), n0(s.deliveries), `${((100 * s.deliveries) / (s.offered * r.subs)).toFixed(0)}%`,
+      `${((100 * s.deliveries) / peak).toFixed(0)}%`,
       n1(s.p50Ms), n1(s.p99Ms), ...s.rss.flatMap((v, i) => [n0(v / MiB), `${s.rssGrowth[i] >= 0 ? '+' : ''}${n0(s.rssGrowth[i] / MiB)}`]),
     ]);
     table(heads, rows);
+    // Where the time went, per step: a node that does more work per delivery
+    // under overload (GC, pause/resume churn) shows it here, and a generator
+    // near 100% of its core means the generator, not the server, is the limit.
+    console.log('per step: CPU (cores), event-loop busy share, µs of CPU per delivery of each node, its share of CPU in GC, its share of the step with the publisher paused (and how many pauses); the load generator\'s CPU');
+    table(['× cap', ...nodes.flatMap((_, i) => [`n${i} CPU`, `n${i} busy`, `n${i} µs/deliv`, `n${i} GC`, `n${i} paused`])
+      , 'loadgen CPU'], r.steps.map((s) => [
+      `${s.factor.toFixed(2)}×`,
+      ...s.nodeCost.flatMap((c) => [n2(c.cpu), pct(c.elu), n2(c.usPerDelivery), pct(c.gcShare), `${pct(c.pausedShare)} (${n0(c.pauses)})`]),
+      n2(s.loadCpu),
+    ]));
     const counted = stats.reduce((a, s) => a + s.stats.topics.skipped + s.stats.delivery.droppedDeliveries, 0) +
       stats.reduce((a, s) => a + (s.adapter ? s.adapter.dropped * SUBS : 0), 0);
     console.log(`messages published ${n0(r.issued)} → ${n0(r.issued * r.subs)} deliveries due; lost ${n0(r.lost)}, reordered ${n0(r.reordered)}; ` +
@@ -166,6 +191,13 @@ async function runSetup(nodeCount) {
     });
     return { nodes: nodeCount, ...r, serverStats: stats };
   } finally {
+    if (CPU_PROF) {
+      await Promise.all(nodes.map((n) => new Promise((resolve) => {
+        if (n.child.exitCode !== null) return resolve();
+        n.child.once('exit', resolve);
+        n.child.send({ cmd: 'exit' });
+      })));
+    }
     for (const c of [load, ...nodes.map((n) => n.child), ...(redis ? [redis.child] : [])]) {
       try { c.kill('SIGKILL'); } catch {}
     }

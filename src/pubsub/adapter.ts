@@ -15,6 +15,13 @@ export interface PubSubAdapter {
   publish(topic: string, data: Buffer, isBinary: boolean): void;
   /** Stop: unsubscribe, quit connections. Resolves when nothing is left open. */
   close(): Promise<void>;
+  /**
+   * Optional, reported in `stats().delivery`: times the inbound connection
+   * was lost after it had been receiving (each a gap in which other nodes'
+   * messages were missed), and local publishes not carried to other nodes.
+   */
+  readonly gaps?: number;
+  readonly dropped?: number;
 }
 
 export interface AdapterHooks {

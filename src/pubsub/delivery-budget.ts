@@ -6,10 +6,12 @@ import { kPausePublisher, kResumePublisher, type Publisher } from './topic-membe
  * Flow control for topic fan-out: backpressure carried from the send side to
  * the read side.
  *
- * Every topic delivery charges its frame bytes here when it is handed to a
- * subscriber's socket, and they are released when the socket has passed them
- * to the kernel (the write's callback) or failed. So `queued` is exactly the
- * fan-out bytes this server holds in user space, across all sockets.
+ * A publish is charged here for what it really holds in user space: its frame
+ * bytes once (one buffer, shared by every subscriber) from the fan-out until
+ * its last delivery has been passed to the kernel or failed, plus a fixed
+ * overhead per delivery (the socket's write request) until that delivery's
+ * write completes. So `queued` is the fan-out memory this server holds,
+ * across all sockets, and each topic's share of it is known too.
  *
  * Past the budget, the connection whose message is being handled when it
  * publishes is paused: its socket is no longer read, the kernel's receive
@@ -18,17 +20,23 @@ import { kPausePublisher, kResumePublisher, type Publisher } from './topic-membe
  * always delivered (nothing is lost or reordered for a subscriber that keeps
  * up), so the peak is the budget plus the fan-out of the message in hand.
  *
+ * One hot topic must not stop the publishers of the others: a topic may hold
+ * at most `topicLimit` (half the budget by default). Past it, only the
+ * connections publishing to that topic are paused, until the topic is down to
+ * half its limit; the rest of the budget stays free for the other topics, and
+ * their publishers are paused only when all topics together pass the budget.
+ *
  * Messages from other nodes (the adapter) cannot be pushed back on without
  * stalling every topic of the Redis connection, and Redis pub/sub is
  * at-most-once anyway: those that would not fit are dropped and counted.
  */
 
 /**
- * What a queued delivery holds besides its frame bytes (which are shared by
- * every subscriber of the message): the socket's write request and its
- * callback, about 0.5 KiB of heap (measured: RSS growth per delivery queued
- * in the overload bench with 100-byte messages). Charged per delivery, so
- * the budget bounds memory for small messages too, not only their bytes.
+ * What a queued delivery holds besides the frame bytes (which are shared by
+ * every subscriber of the message and charged once): the socket's write
+ * request and its callback, about 0.5 KiB of heap (measured: RSS growth per
+ * delivery queued in the overload bench with 100-byte messages). Charged per
+ * delivery, so the budget bounds memory for small messages too.
  */
 export const DELIVERY_OVERHEAD_BYTES = 512;
 
@@ -38,6 +46,12 @@ export interface DeliveryBudgetOptions {
   limit?: number;
   /** Paused publishers resume once queued bytes fall to this. Default `limit / 2`. */
   resumeAt?: number;
+  /**
+   * Bytes one topic's fan-out may hold before the connections publishing to
+   * that topic (only those) are paused; they resume at half of it. Default
+   * `limit / 2`: a hot topic leaves at least half of the budget to the others.
+   */
+  topicLimit?: number;
   /**
    * Publishers paused this long without the queue draining to `resumeAt`:
    * the bytes are held by subscribers that stopped reading, and the ones with
@@ -49,12 +63,16 @@ export interface DeliveryBudgetOptions {
 export interface DeliveryStats {
   /** The budget, in bytes. */
   budget: number;
-  /** Topic fan-out bytes handed to sockets and not yet passed to the kernel. */
+  /** What one topic may hold before its publishers are paused. */
+  topicBudget: number;
+  /** Topic fan-out held in user space: each message's frame once, plus the per-delivery overhead, until passed to the kernel. */
   queuedBytes: number;
   /** The highest `queuedBytes` seen. */
   peakQueuedBytes: number;
-  /** Connections not being read right now because they published past the budget. */
+  /** Connections not being read right now because they published past the budget (or past their topic's). */
   pausedReaders: number;
+  /** Topics over their own budget right now, whose publishers are paused. */
+  pausedTopics: number;
   /** How many times a publisher was paused. */
   pauses: number;
   /** Messages from other nodes (the adapter) dropped: over the budget, over maxPayload, or invalid UTF-8. */
@@ -63,6 +81,14 @@ export interface DeliveryStats {
   droppedDeliveries: number;
   /** Subscribers terminated because their unread backlog kept publishers paused for `stallTimeoutMs`. */
   evictedSubscribers: number;
+  /**
+   * With an adapter that reports them (Redis does): times its inbound
+   * connection was lost and reconnected (e.g. Redis dropped a subscriber that
+   * fell behind): gaps in which other nodes' messages were missed.
+   */
+  adapterGaps: number;
+  /** With an adapter that reports them: local publishes it did not carry to other nodes. */
+  adapterDropped: number;
 }
 
 /** What `attach-ws:overload` subscribers receive. */
@@ -73,6 +99,7 @@ export interface OverloadEvent {
   pausedReaders: number;
   /** For 'drop': why the message from another node was dropped. */
   reason?: 'budget' | 'maxPayload' | 'utf8';
+  /** For 'drop', and for the pause or resume of one topic's publishers: the topic. */
   topic?: string;
 }
 
@@ -107,26 +134,90 @@ export function enterMessage(publisher: Publisher | null): Publisher | null {
   return previous;
 }
 
+
+/**
+ * One topic's share of the budget: what its fan-out holds now, and the
+ * connections paused for publishing to it past `topicLimit`. Kept with the
+ * topic's subscribers by the hub; a message in flight keeps its account even
+ * if the topic is gone meanwhile.
+ */
+export class TopicAccount {
+  queued = 0;
+  /** Publishers paused for this topic (null: none, the common case). */
+  paused: Set<Publisher> | null = null;
+  constructor(readonly topic: string) {}
+}
+
+/** What a stall timer found: bytes over the resume mark, for one topic or (topic null) for the whole budget. */
+export interface Stall {
+  topic: string | null;
+  queued: number;
+  excess: number;
+}
+
+/**
+ * The charge of one published message: its frame bytes once, plus the
+ * overhead of each delivery. `written` is every delivery's write callback:
+ * it releases that delivery's overhead, and the last one the frame. While the
+ * fan-out loop runs the frame stays charged whatever completes (a failing
+ * write may call back at once, before the next subscriber is written).
+ */
+export class FanOutCharge {
+  #completed = 0;
+  /** How many deliveries were made; -1 while the fan-out loop runs. */
+  #delivered = -1;
+  constructor(
+    readonly budget: DeliveryBudget,
+    readonly account: TopicAccount,
+    readonly frameBytes: number,
+  ) {}
+
+  readonly written = (): void => {
+    const last = ++this.#completed === this.#delivered;
+    this.budget.release(this.account, last ? DELIVERY_OVERHEAD_BYTES + this.frameBytes : DELIVERY_OVERHEAD_BYTES);
+  };
+
+  /**
+   * The fan-out loop is over: `delivered` of the `charged` deliveries were
+   * handed to sockets (their callbacks release them); refund the rest, and
+   * the frame too if every delivery has completed already (or none was made).
+   */
+  done(charged: number, delivered: number): void {
+    this.#delivered = delivered;
+    const bytes = (charged - delivered) * DELIVERY_OVERHEAD_BYTES + (this.#completed === delivered ? this.frameBytes : 0);
+    if (bytes > 0) this.budget.release(this.account, bytes);
+  }
+}
+
 /** The server-wide account of fan-out bytes waiting in user space. */
 export class DeliveryBudget {
   readonly limit: number;
   readonly resumeAt: number;
+  readonly topicLimit: number;
+  readonly topicResumeAt: number;
   readonly stallTimeoutMs: number;
-  readonly #onStall: () => number;
+  readonly #onStall: (stalls: Stall[]) => number;
   #stallTimer: NodeJS.Timeout | null = null;
   #evicted = 0;
   #queued = 0;
   #peak = 0;
-  #paused = new Set<Publisher>();
+  /** Paused because everything together passed the limit. */
+  #pausedGlobal = new Set<Publisher>();
+  /** Topics whose own limit paused some publishers. */
+  #pausedTopics = new Set<TopicAccount>();
+  /** Why each paused publisher is paused: how many sets (global, topics) hold it. */
+  #holds = new Map<Publisher, number>();
   #pauses = 0;
   #droppedMessages = 0;
   #droppedDeliveries = 0;
   #resumeScheduled = false;
 
   /** `onStall` evicts the subscribers holding the queue up; it returns how many. */
-  constructor(options: DeliveryBudgetOptions = {}, onStall: () => number = () => 0) {
+  constructor(options: DeliveryBudgetOptions = {}, onStall: (stalls: Stall[]) => number = () => 0) {
     this.limit = options.limit ?? defaultDeliveryBudget();
     this.resumeAt = Math.min(options.resumeAt ?? Math.floor(this.limit / 2), this.limit);
+    this.topicLimit = Math.min(options.topicLimit ?? Math.floor(this.limit / 2), this.limit);
+    this.topicResumeAt = Math.floor(this.topicLimit / 2);
     this.stallTimeoutMs = options.stallTimeoutMs ?? 5_000;
     this.#onStall = onStall;
   }
@@ -135,43 +226,62 @@ export class DeliveryBudget {
     return this.#queued;
   }
 
-  /** Bytes handed to one subscriber's socket. */
-  charge(bytes: number): void {
+  /**
+   * A message is about to be handed to up to `deliveries` subscribers of
+   * `account`'s topic: charge its frame once and each delivery's overhead.
+   * The returned charge's `written` is the deliveries' write callback; call
+   * its `done()` after the fan-out loop.
+   */
+  charge(account: TopicAccount, frameBytes: number, deliveries: number): FanOutCharge {
+    const bytes = frameBytes + deliveries * DELIVERY_OVERHEAD_BYTES;
+    account.queued += bytes;
     const queued = (this.#queued += bytes);
     if (queued > this.#peak) this.#peak = queued;
+    return new FanOutCharge(this, account, frameBytes);
   }
 
-  /** A write callback that releases `bytes` once the socket passed them on (or failed). One per published message. */
-  releaser(bytes: number): () => void {
-    return () => this.#release(bytes);
-  }
-
-  /** Undo a charge whose write never happened (the subscriber was skipped). */
-  refund(bytes: number): void {
-    this.#release(bytes);
+  /** @internal Bytes of `account`'s topic passed to the kernel (or failed). */
+  release(account: TopicAccount, bytes: number): void {
+    account.queued -= bytes;
+    this.#queued -= bytes;
+    // Nobody paused (every delivery below capacity): nothing to resume.
+    if (this.#holds.size === 0 || this.#resumeScheduled) return;
+    if (
+      (this.#pausedGlobal.size > 0 && this.#queued <= this.resumeAt) ||
+      (account.paused !== null && account.queued <= this.topicResumeAt)
+    ) {
+      // Not from inside a write callback: resuming decodes buffered frames at
+      // once, and their fan-out would run in the middle of another socket's
+      // completion callbacks.
+      this.#resumeScheduled = true;
+      setImmediate(this.#resume);
+    }
   }
 
   /**
-   * After a publish was fanned out: past the budget, stop reading from the
-   * connection that published it: the one whose message is being handled,
-   * else the sender of a `ws.publish` (from a `for await` loop, say).
-   * Publishes from timers or other async code have no such connection; their
-   * bytes still count and pause the others.
+   * After a publish to `account`'s topic was fanned out: past the budget, or
+   * past the topic's own limit, stop reading from the connection that
+   * published it: the one whose message is being handled, else the sender of
+   * a `ws.publish` (from a `for await` loop, say). Publishes from timers or
+   * other async code have no such connection; their bytes still count and
+   * pause the others.
    */
-  afterPublish(sender: Publisher | undefined): void {
-    if (this.#queued <= this.limit) return;
+  afterPublish(sender: Publisher | undefined, account: TopicAccount | null): void {
+    const overAll = this.#queued > this.limit;
+    const overTopic = account !== null && account.queued > this.topicLimit;
+    if (!overAll && !overTopic) return;
     const publisher = handling ?? sender ?? null;
-    if (publisher === null || this.#paused.has(publisher)) return;
-    this.#paused.add(publisher);
-    this.#pauses++;
-    this.#armStallTimer();
-    publisher[kPausePublisher]();
-    if (overloadChannel.hasSubscribers) this.#publishEvent('pause');
+    if (publisher === null) return;
+    if (overAll) this.#hold(this.#pausedGlobal, publisher, undefined);
+    if (overTopic) {
+      this.#pausedTopics.add(account);
+      this.#hold((account.paused ??= new Set()), publisher, account.topic);
+    }
   }
 
-  /** Would fanning `bytes` out now go past the budget? (For messages we cannot push back on.) */
-  wouldExceed(bytes: number): boolean {
-    return this.#queued + bytes > this.limit;
+  /** Would fanning `bytes` out to `account`'s topic now go past the budget or the topic's limit? (For messages we cannot push back on.) */
+  wouldExceed(account: TopicAccount, bytes: number): boolean {
+    return this.#queued + bytes > this.limit || account.queued + bytes > this.topicLimit;
   }
 
   /** A message from another node was dropped before delivery. */
@@ -183,21 +293,82 @@ export class DeliveryBudget {
 
   /** A connection is gone: never resume it. */
   forget(publisher: Publisher): void {
-    this.#paused.delete(publisher);
+    if (!this.#holds.delete(publisher)) return;
+    this.#pausedGlobal.delete(publisher);
+    for (const account of this.#pausedTopics) {
+      account.paused!.delete(publisher);
+      if (account.paused!.size > 0) continue;
+      account.paused = null; // nobody left paused for this topic
+      this.#pausedTopics.delete(account);
+    }
   }
 
   stats(): DeliveryStats {
     return {
       budget: this.limit,
+      topicBudget: this.topicLimit,
       queuedBytes: this.#queued,
       peakQueuedBytes: this.#peak,
-      pausedReaders: this.#paused.size,
+      pausedReaders: this.#holds.size,
+      pausedTopics: this.#pausedTopics.size,
       pauses: this.#pauses,
       droppedMessages: this.#droppedMessages,
       droppedDeliveries: this.#droppedDeliveries,
       evictedSubscribers: this.#evicted,
+      adapterGaps: 0,
+      adapterDropped: 0,
     };
   }
+
+  /** Add `publisher` to `set`; pause its reading if nothing held it yet. */
+  #hold(set: Set<Publisher>, publisher: Publisher, topic: string | undefined): void {
+    if (set.has(publisher)) return;
+    set.add(publisher);
+    const holds = this.#holds.get(publisher) ?? 0;
+    this.#holds.set(publisher, holds + 1);
+    if (holds > 0) return;
+    this.#pauses++;
+    this.#armStallTimer();
+    publisher[kPausePublisher]();
+    if (overloadChannel.hasSubscribers) this.#publishEvent('pause', undefined, topic);
+  }
+
+  /** Release every publisher of `set`; resume those nothing else holds. */
+  #releaseAll(set: Set<Publisher>, topic: string | undefined): void {
+    const publishers = [...set];
+    set.clear();
+    const resumed: Publisher[] = [];
+    for (const publisher of publishers) {
+      const holds = this.#holds.get(publisher);
+      if (holds === undefined) continue; // forgotten meanwhile
+      if (holds > 1) this.#holds.set(publisher, holds - 1);
+      else {
+        this.#holds.delete(publisher);
+        resumed.push(publisher);
+      }
+    }
+    if (resumed.length === 0) return;
+    if (overloadChannel.hasSubscribers) this.#publishEvent('resume', undefined, topic);
+    // A resumed publisher may publish at once and pause again: that is the flow control working.
+    for (const publisher of resumed) publisher[kResumePublisher]();
+  }
+
+  readonly #resume = (): void => {
+    this.#resumeScheduled = false;
+    // Refilled meanwhile: a later release schedules again.
+    for (const account of this.#pausedTopics) {
+      if (account.queued > this.topicResumeAt) continue;
+      this.#pausedTopics.delete(account);
+      const paused = account.paused!;
+      account.paused = null;
+      this.#releaseAll(paused, account.topic);
+    }
+    if (this.#pausedGlobal.size > 0 && this.#queued <= this.resumeAt) this.#releaseAll(this.#pausedGlobal, undefined);
+    if (this.#holds.size === 0 && this.#stallTimer !== null) {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = null;
+    }
+  };
 
   /**
    * A pause that lasts: the queue is not draining, so what is queued belongs
@@ -215,36 +386,22 @@ export class DeliveryBudget {
 
   readonly #stalled = (): void => {
     this.#stallTimer = null;
-    if (this.#paused.size === 0 || this.#queued <= this.resumeAt) return;
-    this.#evicted += this.#onStall();
-    // Still over (nothing to evict, or not enough): look again after another interval.
-    if (this.#paused.size > 0) this.#armStallTimer();
-  };
-
-  #release(bytes: number): void {
-    this.#queued -= bytes;
-    if (this.#paused.size === 0 || this.#resumeScheduled || this.#queued > this.resumeAt) return;
-    // Not from inside a write callback: resuming decodes buffered frames at
-    // once, and their fan-out would run in the middle of another socket's
-    // completion callbacks.
-    this.#resumeScheduled = true;
-    setImmediate(this.#resumeAll);
-  }
-
-  readonly #resumeAll = (): void => {
-    this.#resumeScheduled = false;
-    if (this.#queued > this.resumeAt) return; // refilled meanwhile; a later release schedules again
-    const paused = [...this.#paused];
-    this.#paused.clear();
-    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
-    this.#stallTimer = null;
-    if (overloadChannel.hasSubscribers) this.#publishEvent('resume');
-    // A resumed publisher may publish at once and pause again: that is the flow control working.
-    for (const publisher of paused) publisher[kResumePublisher]();
+    const stalls: Stall[] = [];
+    if (this.#pausedGlobal.size > 0 && this.#queued > this.resumeAt) {
+      stalls.push({ topic: null, queued: this.#queued, excess: this.#queued - this.resumeAt });
+    }
+    for (const account of this.#pausedTopics) {
+      if (account.queued > this.topicResumeAt) {
+        stalls.push({ topic: account.topic, queued: account.queued, excess: account.queued - this.topicResumeAt });
+      }
+    }
+    if (stalls.length > 0) this.#evicted += this.#onStall(stalls);
+    // Still paused (nothing to evict, not enough, or paused again): look again after another interval.
+    if (this.#holds.size > 0) this.#armStallTimer();
   };
 
   #publishEvent(type: OverloadEvent['type'], reason?: OverloadEvent['reason'], topic?: string): void {
-    const event: OverloadEvent = { type, queuedBytes: this.#queued, budget: this.limit, pausedReaders: this.#paused.size };
+    const event: OverloadEvent = { type, queuedBytes: this.#queued, budget: this.limit, pausedReaders: this.#holds.size };
     if (reason !== undefined) event.reason = reason;
     if (topic !== undefined) event.topic = topic;
     overloadChannel.publish(event);

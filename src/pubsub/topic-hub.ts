@@ -1,7 +1,7 @@
 import { toPayload } from '../codec/encoder';
 import { Opcode } from '../codec/opcodes';
 import type { PubSubAdapter } from './adapter';
-import { DELIVERY_OVERHEAD_BYTES, DeliveryBudget, type DeliveryBudgetOptions, type DeliveryStats } from './delivery-budget';
+import { DELIVERY_OVERHEAD_BYTES, DeliveryBudget, TopicAccount, type DeliveryBudgetOptions, type DeliveryStats, type Stall } from './delivery-budget';
 import { inboundProblem, InboundReports } from './inbound-message';
 import { PreparedMessage } from './prepared-message';
 import { kDeliverPrepared, kTopics, type TopicMember } from './topic-member';
@@ -29,12 +29,25 @@ export interface TopicHubOptions {
 }
 
 /**
+ * A topic's subscribers on this node, and its share of the delivery budget.
+ * (A plain Set inside, not a Set subclass: iterating a subclass misses V8's
+ * fast path, and the fan-out loop is the hottest loop of a broadcast.)
+ */
+class Topic {
+  readonly members = new Set<TopicMember>();
+  readonly account: TopicAccount;
+  constructor(name: string) {
+    this.account = new TopicAccount(name);
+  }
+}
+
+/**
  * Topics: who is subscribed to what on this node, and delivery of a publish
  * to them, framed once. With an adapter, publishes also travel to the other
  * nodes, and theirs arrive here through `deliverLocal`.
  */
 export class TopicHub {
-  readonly #topics = new Map<string, Set<TopicMember>>();
+  readonly #topics = new Map<string, Topic>();
   readonly #adapter: PubSubAdapter | null;
   readonly #budget: DeliveryBudget;
   readonly #maxPayload: number;
@@ -46,7 +59,7 @@ export class TopicHub {
   constructor(adapter: PubSubAdapter | null, onError: (err: Error) => void, options: TopicHubOptions) {
     this.#adapter = adapter;
     this.#maxPayload = options.maxPayload;
-    this.#budget = new DeliveryBudget(options.deliveryBudget, () => this.#evictStalled());
+    this.#budget = new DeliveryBudget(options.deliveryBudget, (stalls) => this.#evictStalled(stalls));
     this.#inboundReports = new InboundReports(onError);
     adapter?.attach({
       deliver: (topic, data, isBinary) => this.#deliverInbound(topic, data, isBinary),
@@ -58,13 +71,13 @@ export class TopicHub {
     const mine = (member[kTopics] ??= new Set());
     if (mine.has(topic)) return false;
     mine.add(topic);
-    let members = this.#topics.get(topic);
-    if (members === undefined) {
-      members = new Set();
-      this.#topics.set(topic, members);
+    let entry = this.#topics.get(topic);
+    if (entry === undefined) {
+      entry = new Topic(topic);
+      this.#topics.set(topic, entry);
       this.#adapter?.subscribe(topic);
     }
-    members.add(member);
+    entry.members.add(member);
     return true;
   }
 
@@ -89,33 +102,35 @@ export class TopicHub {
     const payload = toPayload(data);
     const isBinary = options.binary ?? typeof data !== 'string';
     this.#published++;
-    const count = this.deliverLocal(topic, payload, isBinary, options.except);
+    const entry = this.#topics.get(topic);
+    const count = entry === undefined ? 0 : this.#fanOut(entry, payload, isBinary, options.except);
     this.#adapter?.publish(topic, payload, isBinary);
-    // Past the budget: stop reading from the connection whose message this is.
-    this.#budget.afterPublish(options.except);
+    // Past the budget, or past the topic's share of it: stop reading from the connection whose message this is.
+    this.#budget.afterPublish(options.except, entry?.account ?? null);
     return count;
   }
 
   /** Deliver to this node's subscribers only. */
   deliverLocal(topic: string, payload: Buffer, isBinary: boolean, except: TopicMember | undefined): number {
-    const members = this.#topics.get(topic);
-    if (members === undefined) return 0;
+    const entry = this.#topics.get(topic);
+    return entry === undefined ? 0 : this.#fanOut(entry, payload, isBinary, except);
+  }
+
+  /** Frame the message once and hand it to every member but `except`. */
+  #fanOut(entry: Topic, payload: Buffer, isBinary: boolean, except: TopicMember | undefined): number {
+    const members = entry.members;
     const message = new PreparedMessage(isBinary ? Opcode.Binary : Opcode.Text, payload);
-    const budget = this.#budget;
-    // What one queued delivery costs: its frame bytes plus the write request that holds them.
-    const bytes = message.bytes + DELIVERY_OVERHEAD_BYTES;
-    message.written = budget.releaser(bytes);
+    // Charged before the writes (a failing write may call back at once): the
+    // frame once, every delivery's overhead; what is not delivered is refunded.
+    const charge = this.#budget.charge(entry.account, message.bytes, members.size);
+    message.written = charge.written;
     let count = 0;
     for (const member of members) {
       if (member === except) continue;
-      // Charged before the write: a failing write may call back at once.
-      budget.charge(bytes);
       if (member[kDeliverPrepared](message)) count++;
-      else {
-        budget.refund(bytes);
-        this.#skipped++;
-      }
+      else this.#skipped++;
     }
+    charge.done(members.size, count);
     this.#delivered += count;
     return count;
   }
@@ -127,40 +142,56 @@ export class TopicHub {
    * make Redis drop us), so what does not fit is dropped and counted.
    */
   #deliverInbound(topic: string, data: Buffer, isBinary: boolean): void {
-    const members = this.#topics.get(topic);
-    if (members === undefined) return;
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) return;
+    const members = entry.members;
     const problem = inboundProblem(data, isBinary, this.#maxPayload);
-    const reason = problem ?? (this.#budget.wouldExceed((data.length + 10 + DELIVERY_OVERHEAD_BYTES) * members.size) ? 'budget' : null);
+    // What its fan-out would hold: the frame once (header at most 10 bytes), each delivery's overhead.
+    const bytes = data.length + 10 + DELIVERY_OVERHEAD_BYTES * members.size;
+    const reason = problem ?? (this.#budget.wouldExceed(entry.account, bytes) ? 'budget' : null);
     if (reason !== null) {
       this.#budget.dropped(members.size, reason, topic);
       this.#inboundReports.note(reason, topic);
       return;
     }
-    this.deliverLocal(topic, data, isBinary, undefined);
+    this.#fanOut(entry, data, isBinary, undefined);
   }
 
   /**
    * The delivery budget stayed paused: terminate the subscribers with the
-   * largest unread backlogs until the rest would fit under `resumeAt`.
-   * Terminating releases their queued bytes at once (their writes fail).
+   * largest unread backlogs until the rest would fit under the resume mark.
+   * Terminating releases what they hold at once (their writes fail).
+   *
+   * The budget counts a message's frame once and each delivery's overhead;
+   * a subscriber's `bufferedAmount` counts every frame it has not sent. To
+   * weigh them in one unit, each subscriber is credited with its share of
+   * the stalled bytes in proportion to its backlog: evicting every one of
+   * them releases everything, so the shares add up to the queue.
    */
-  #evictStalled(): number {
-    const all = new Set<TopicMember>();
-    for (const members of this.#topics.values()) for (const member of members) all.add(member);
-    const behind = [...all].filter((m) => m.bufferedAmount > 0).sort((a, b) => b.bufferedAmount - a.bufferedAmount);
-    let excess = this.#budget.queued - this.#budget.resumeAt;
-    let evicted = 0;
-    for (const member of behind) {
-      if (excess <= 0) break;
-      excess -= member.bufferedAmount;
-      member.terminate();
-      evicted++;
+  #evictStalled(stalls: Stall[]): number {
+    const evicted = new Set<TopicMember>();
+    for (const stall of stalls) {
+      const topic = stall.topic === null ? null : this.#topics.get(stall.topic);
+      if (topic === undefined) continue; // the topic is gone; its bytes go with its sockets
+      const candidates = new Set<TopicMember>();
+      if (topic !== null) for (const member of topic.members) candidates.add(member);
+      else for (const entry of this.#topics.values()) for (const member of entry.members) candidates.add(member);
+      const behind = [...candidates].filter((m) => m.bufferedAmount > 0 && !evicted.has(m)).sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+      let backlog = 0;
+      for (const member of behind) backlog += member.bufferedAmount;
+      let excess = stall.excess;
+      for (const member of behind) {
+        if (excess <= 0) break;
+        excess -= (stall.queued * member.bufferedAmount) / backlog;
+        member.terminate();
+        evicted.add(member);
+      }
     }
-    return evicted;
+    return evicted.size;
   }
 
   subscriberCount(topic: string): number {
-    return this.#topics.get(topic)?.size ?? 0;
+    return this.#topics.get(topic)?.members.size ?? 0;
   }
 
   stats(): TopicStats {
@@ -168,7 +199,10 @@ export class TopicHub {
   }
 
   deliveryStats(): DeliveryStats {
-    return this.#budget.stats();
+    const stats = this.#budget.stats();
+    stats.adapterGaps = this.#adapter?.gaps ?? 0;
+    stats.adapterDropped = this.#adapter?.dropped ?? 0;
+    return stats;
   }
 
   async close(): Promise<void> {
@@ -176,10 +210,10 @@ export class TopicHub {
   }
 
   #leave(member: TopicMember, topic: string): void {
-    const members = this.#topics.get(topic);
-    if (members === undefined) return;
-    members.delete(member);
-    if (members.size === 0) {
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) return;
+    entry.members.delete(member);
+    if (entry.members.size === 0) {
       this.#topics.delete(topic);
       this.#adapter?.unsubscribe(topic);
     }

@@ -59,16 +59,18 @@ export interface AttachWsOptions {
   /**
    * Topic fan-out bytes this server may hold in user space (across all
    * sockets) before it stops reading from the connections that publish;
-   * they resume at `resumeAt` (default half). Messages from other nodes that
-   * do not fit are dropped and counted. Default: 1/64 of the V8 heap limit,
-   * within 8–64 MiB.
+   * they resume at `resumeAt` (default half). One topic may hold
+   * `topicLimit` (default half the limit) before the connections publishing
+   * to it, only those, are paused. Messages from other nodes that do not fit
+   * are dropped and counted. Default: 1/64 of the V8 heap limit, within
+   * 8–64 MiB.
    */
   deliveryBudget?: DeliveryBudgetOptions;
 }
 
 /** The delivery budget option (already checked by validate-options: limit ≥ 1, times in range). */
 export function resolveDeliveryBudget(option: DeliveryBudgetOptions | undefined): DeliveryBudgetOptions {
-  return { limit: option?.limit, resumeAt: option?.resumeAt, stallTimeoutMs: option?.stallTimeoutMs };
+  return { limit: option?.limit, resumeAt: option?.resumeAt, topicLimit: option?.topicLimit, stallTimeoutMs: option?.stallTimeoutMs };
 }
 
 /** Options one `app.ws` route may override. */

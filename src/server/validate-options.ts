@@ -106,7 +106,7 @@ const serverRules: Shape = {
   idleTimeoutMs: ms(0),
   // Infinity: no limit.
   maxConnections: (value) => (value === Infinity ? null : integer(0)(value)),
-  deliveryBudget: { shape: { limit: bytes(1), resumeAt: bytes(0), stallTimeoutMs: ms(1) } },
+  deliveryBudget: { shape: { limit: bytes(1), resumeAt: bytes(0), topicLimit: bytes(1), stallTimeoutMs: ms(1) } },
   adapter: (value) =>
     typeof value === 'object' && value !== null && ADAPTER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
       ? null

@@ -86,7 +86,7 @@ describeRedis('messages from other nodes through Redis', () => {
   });
 
   it('drops messages whose fan-out does not fit the delivery budget, and counts them', async () => {
-    // A budget smaller than one 4 KiB message's fan-out: every such message is dropped.
+    // A budget (and so a topic share) smaller than one 4 KiB message's frame: every such message is dropped.
     const { running, received, errors } = await start({ deliveryBudget: { limit: 2048 } });
     for (let i = 0; i < 50; i++) await publishRaw('t', Buffer.alloc(4096, 0x62), true);
     await publishRaw('t', Buffer.from('small'), false);
@@ -96,8 +96,23 @@ describeRedis('messages from other nodes through Redis', () => {
     expect(errors.map((e) => e.code)).toEqual(['WS_ERR_INBOUND_OVER_BUDGET']);
   });
 
+  it('delivers a message to a large topic when its frame once plus each delivery\'s overhead fits, though one frame per subscriber would not', async () => {
+    // 40 subscribers of a 16 KiB message: 16 KiB + 40 × 512 B ≈ 36 KiB held, within a 64 KiB topic
+    // share of a 128 KiB budget; charged per subscriber it would be 40 × 16.5 KiB = 660 KiB.
+    const { running, received } = await start({ deliveryBudget: { limit: 128 * 1024 } });
+    const others = await Promise.all(Array.from({ length: 39 }, () => openClient(`${running.url}/sub`)));
+    apps.track(() => others.forEach((c) => c.terminate()));
+    await until(() => running.wss.subscriberCount('t') === 40);
+    const got = others.map(() => 0);
+    others.forEach((c, i) => c.on('message', (data: Buffer) => { if (data.length === 16 * 1024) got[i]!++; }));
+    await publishRaw('t', Buffer.alloc(16 * 1024, 0x64), true);
+    await until(() => got.every((n) => n === 1) && received.some((m) => m.data.length === 16 * 1024));
+    expect(running.wss.stats().delivery.droppedMessages).toBe(0);
+    await until(() => running.wss.stats().delivery.queuedBytes === 0);
+  });
+
   it('reconnects, resubscribes and counts the gap when Redis drops the subscriber over its pubsub output limit', async () => {
-    const { received, adapter } = await start({});
+    const { running, received, adapter } = await start({});
     const admin = new Redis(redis.url);
     try {
       // Redis disconnects a pub/sub client once more than 64 KiB wait for it:
@@ -114,6 +129,7 @@ describeRedis('messages from other nodes through Redis', () => {
       }
       expect(received.slice(before)[0]!.data.toString()).toMatch(/^again /);
       expect(adapter.gaps).toBe(1);
+      expect(running.wss.stats().delivery.adapterGaps).toBe(1);
     } finally {
       await admin.config('SET', 'client-output-buffer-limit', 'pubsub 33554432 8388608 60');
       await admin.quit();
