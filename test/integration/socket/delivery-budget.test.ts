@@ -176,7 +176,8 @@ test('a publisher flooding a topic with a stalled subscriber is paused at the to
   for (let seq = 0; seq < COLD; seq++) coldPub.send(message(seq).subarray(0, 100));
   await until(() => coldSeqs.length === COLD);
   expect(coldSeqs).toEqual(Array.from({ length: COLD }, (_, i) => i));
-  expect(running.wss.stats().delivery.pausedReaders).toBe(1);
+  // (Whether the hot publisher is paused at this instant depends on how much
+  // the kernel's buffers for the stalled subscriber took meanwhile: not asserted.)
   // Every pause was the hot topic's own (the hot publisher may pause again after each drain into
   // the kernel's buffers); none was server-wide, so the cold publisher was never paused.
   expect(pausedTopics.length).toBeGreaterThan(0);
