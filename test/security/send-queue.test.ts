@@ -11,6 +11,7 @@ import type { WebSocket } from 'attach-ws';
 import { useApps } from '../helpers/app-server';
 import { connectRaw } from '../helpers/raw-client';
 import { deferred } from '../integration/socket/support';
+import { QUEUED_MESSAGE_OVERHEAD } from '../../src/socket/options';
 import { KiB, MiB, retainedHeapBytes } from './memory';
 
 const apps = useApps();
@@ -22,7 +23,7 @@ interface Outcome {
   heapGrowth: number;
 }
 
-test('empty messages queued behind a pending compression count toward maxBufferedAmount: the sender is closed with 1008 long before 200,000 are queued', async () => {
+test('empty messages queued behind a pending compression count toward maxBufferedAmount: the sender is closed with 1008 before their heap reaches twice the limit', async () => {
   const maxBufferedAmount = 1 * MiB;
   const outcome = deferred<Outcome>();
   const running = await apps.start(
@@ -46,16 +47,16 @@ test('empty messages queued behind a pending compression count toward maxBuffere
   apps.track(() => client.destroy());
   const { accepted, heapGrowth } = await outcome.promise;
   // Old code: all 200,000 accepted (0 bytes each), 43.8 MB of heap held. Now each queued
-  // entry is charged 64 bytes: 15,356 accepted, 3.4 MB held (measured).
-  expect(accepted).toBeLessThanOrEqual(maxBufferedAmount / 64);
-  expect(heapGrowth).toBeLessThan(8 * MiB);
+  // entry is charged what it holds (QUEUED_MESSAGE_OVERHEAD): 3,839 accepted, 1.07 MB held (measured).
+  expect(accepted).toBeLessThanOrEqual(maxBufferedAmount / QUEUED_MESSAGE_OVERHEAD);
+  expect(heapGrowth).toBeLessThan(2 * maxBufferedAmount);
   // The client gets the compressed message, the empty ones accepted, then the 1008 close.
   expect((await client.nextFrame()).rsv1).toBe(true);
   for (let i = 0; i < accepted; i++) expect((await client.nextFrame()).payload.length).toBe(0);
   expect(await client.expectClose({ reply: true })).toEqual({ code: 1008, reason: 'send buffer limit exceeded' });
 });
 
-test('empty messages in the socket buffer count toward maxBufferedAmount: a loop of 1,000,000 empty sends is closed with 1008 after at most 1 MiB / 66 bytes of them', async () => {
+test('empty messages in the socket buffer count toward maxBufferedAmount: a loop of 1,000,000 empty sends is closed with 1008 before their heap reaches twice the limit', async () => {
   const maxBufferedAmount = 1 * MiB;
   const outcome = deferred<Outcome>();
   const running = await apps.start(
@@ -77,9 +78,9 @@ test('empty messages in the socket buffer count toward maxBufferedAmount: a loop
   apps.track(() => client.destroy());
   const { accepted, heapGrowth } = await outcome.promise;
   // Old code: each 2-byte frame was charged 2 bytes: 524,213 accepted, 80 MB of heap.
-  // Now 64 bytes more: 15,886 accepted, 2.5 MB (measured).
-  expect(accepted).toBeLessThanOrEqual(maxBufferedAmount / 66 + 1);
-  expect(heapGrowth).toBeLessThan(8 * MiB);
+  // Now QUEUED_MESSAGE_OVERHEAD more: 4,064 accepted, 0.67 MB (measured).
+  expect(accepted).toBeLessThanOrEqual(maxBufferedAmount / (QUEUED_MESSAGE_OVERHEAD + 2) + 1);
+  expect(heapGrowth).toBeLessThan(2 * maxBufferedAmount);
   for (let i = 0; i < accepted; i++) expect((await client.nextFrame()).payload.length).toBe(0);
   expect(await client.expectClose({ reply: true })).toEqual({ code: 1008, reason: 'send buffer limit exceeded' });
 });
