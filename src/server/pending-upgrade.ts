@@ -10,6 +10,7 @@ import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
 import { kPendingUpgrade } from '../symbols';
 import { WebSocket } from '../socket/websocket';
 import type { DeadlineQueue } from './deadline-queue';
+import type { ArrivalDeadline } from './earlier-responses';
 import type { HandshakeSettings } from './options';
 
 /** What an `app.ws` handler looks like to the server: it gets the connection and the request. */
@@ -21,6 +22,8 @@ export interface UpgradeHost {
   readonly handshakeTimeoutMs: number;
   /** The server's handshake deadlines (one timer for all its pending upgrades). */
   readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
+  /** Upgrades waiting for middleware: each PendingUpgrade adds itself and leaves when decided. */
+  pendingUpgrades: number;
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, err: HandshakeError): void;
@@ -51,16 +54,25 @@ export interface MiddlewareResponse {
 export class PendingUpgrade {
   #settled = false;
   #response: MiddlewareResponse | null = null;
+  readonly #deadline: ArrivalDeadline | undefined;
 
+  /** `deadline`: the one armed when a pipelined upgrade arrived (it waited); else the server's queue times this out. */
   constructor(
     private readonly host: UpgradeHost,
     readonly req: IncomingMessage,
     readonly socket: Duplex,
     private readonly head: Buffer,
     readonly handshake: ValidatedHandshake,
+    deadline?: ArrivalDeadline,
   ) {
-    // No Timeout object per upgrade: the server's queue times it out (408).
-    host.handshakeDeadlines.add(this);
+    host.pendingUpgrades++;
+    if (deadline === undefined) {
+      // No Timeout object per upgrade: the server's queue times it out (408).
+      host.handshakeDeadlines.add(this);
+    } else {
+      this.#deadline = deadline;
+      deadline.onExpiry(() => this.timedOut());
+    }
     // Module-level listener (not `once`, which wraps it in a closure), removed
     // on settle: nothing of the upgrade (req, res, this) stays reachable from
     // a long-lived connection's socket.
@@ -255,7 +267,9 @@ export class PendingUpgrade {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.host.handshakeDeadlines.delete(this);
+    this.host.pendingUpgrades--;
+    if (this.#deadline === undefined) this.host.handshakeDeadlines.delete(this);
+    else this.#deadline.cancel();
     this.socket.off('close', socketClosedWhilePending);
     // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
     (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
