@@ -11,7 +11,7 @@ import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
 import { installUpgradeFilter } from './upgrade-filter';
-import { currentHeadersFor101, finishUpgradeResponse, headersFor101, upgradeResponseObserved } from './upgrade-response';
+import { currentHeaderLinesFor101, finishUpgradeResponse, headerLinesFor101, upgradeResponseObserved } from './upgrade-response';
 
 type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
@@ -146,9 +146,9 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       // and the pending upgrade lets go of it (nothing of the connection refers to `res`).
       pending.releaseResponse();
       // Nobody hooks res's headers or waits for it to finish: the headers go out as they stand.
-      if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeadersFor101(res);
+      if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeaderLinesFor101(res);
       finish = true;
-      return headersFor101(res);
+      return headerLinesFor101(res);
     });
     if (finish) finishUpgradeResponse(res);
   };

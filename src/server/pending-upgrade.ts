@@ -113,14 +113,15 @@ export class PendingUpgrade {
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
-   * `extraHeaders` is called once the upgrade is decided and before the 101 is
-   * written: what it returns (what middleware set on `res`, fit for a 101) goes out with it.
+   * `extraHeaderLines` is called once the upgrade is decided and before the 101 is
+   * written: the lines it returns (what middleware set on `res`, fit for a 101 and
+   * checked: `Name: value\r\n` each) go out with it.
    * Nothing thrown in here escapes: a failure before the 101 is answered 500.
    */
   accept(
     settings: HandshakeSettings,
     handler: ConnectionHandler,
-    extraHeaders?: () => Readonly<Record<string, string | readonly string[]>>,
+    extraHeaderLines?: () => string,
   ): void {
     if (this.answeredByMiddleware) {
       // A middleware answered and then called next() anyway: its answer
@@ -129,7 +130,7 @@ export class PendingUpgrade {
       this.host.reportError(new AttachWsError('WS_ERR_UPGRADE_ALREADY_ANSWERED', usageErrors.WS_ERR_UPGRADE_ALREADY_ANSWERED), undefined);
       return;
     }
-    if (!this.#settle()) return;
+    if (!this.#settle(false)) return;
     if (this.host.closing) {
       this.#writeReject(handshakeError('WS_HANDSHAKE_SHUTTING_DOWN'));
       return;
@@ -140,14 +141,16 @@ export class PendingUpgrade {
     let deflate: PerMessageDeflate | null = null;
     let extensions = '';
     let response: string;
-    let headers: Readonly<Record<string, string | readonly string[]>> | undefined;
+    let headerLines: string | undefined;
     try {
-      const choose = settings.handleProtocols;
-      protocol = selectProtocol(
-        handshake.protocols,
-        { protocols: settings.protocols, handleProtocols: choose && ((offered) => choose(offered, req)) },
-        req,
-      );
+      if (handshake.protocols.length > 0) {
+        const choose = settings.handleProtocols;
+        protocol = selectProtocol(
+          handshake.protocols,
+          { protocols: settings.protocols, handleProtocols: choose && ((offered) => choose(offered, req)) },
+          req,
+        );
+      }
       if (settings.perMessageDeflate !== null) {
         const agreed = negotiatePerMessageDeflate(handshake.extensions, settings.perMessageDeflate);
         if (agreed !== null) {
@@ -155,8 +158,8 @@ export class PendingUpgrade {
           extensions = agreed.response;
         }
       }
-      headers = extraHeaders?.();
-      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headers });
+      headerLines = extraHeaderLines?.();
+      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headerLines });
     } catch (err) {
       deflate?.close();
       this.#fail(err);
@@ -264,7 +267,8 @@ export class PendingUpgrade {
   }
 
   /** True the first time: the upgrade is decided now. */
-  #settle(): boolean {
+  /** `answered`: answeredByMiddleware, when the caller has just read it (false: it has not begun). */
+  #settle(answered?: boolean): boolean {
     if (this.#settled) return false;
     this.#settled = true;
     this.host.pendingUpgrades--;
@@ -276,7 +280,7 @@ export class PendingUpgrade {
     // From now on attach-ws writes on the socket itself: take it back from the
     // middleware's response, so a late res.end() cannot write into the 101.
     const res = this.#response;
-    if (res !== null && res.socket === this.socket && !this.answeredByMiddleware) res.detachSocket(this.socket as never);
+    if (res !== null && res.socket === this.socket && !(answered ?? this.answeredByMiddleware)) res.detachSocket(this.socket as never);
     return !this.socket.destroyed;
   }
 
@@ -307,7 +311,8 @@ export function endAfterResponse(socket: Duplex, response?: string): void {
 
 /** An upgrade socket's errors (a reset, mostly) destroy it instead of crashing the process. Idempotent. */
 export function guardSocket(socket: Duplex): void {
-  if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
+  // Node hands an upgrade's socket over with no 'error' listener: the usual case needs no search (nor listeners()'s copy).
+  if (socket.listenerCount('error') === 0 || !socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
 }
 
 function destroyOnError(this: Duplex): void {
