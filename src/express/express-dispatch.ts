@@ -4,6 +4,7 @@ import { asHandlerError, handshakeError, middlewareRejection } from '../errors';
 import type { PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { kWsServer } from '../symbols';
+import { shapeForExpress } from './request-shape';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
 /** The slice of an Express app the dispatcher uses. */
@@ -50,6 +51,7 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       pending.useResponse(res);
       // Middleware answered: that response is the rejection, and the socket closes once it is out.
       res.on('finish', () => pending.respondedByMiddleware(res.statusCode));
+      shapeForExpress(req, res);
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
         if (err === undefined || err === null || err === 'route' || err === 'router') {
