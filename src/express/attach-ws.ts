@@ -72,9 +72,13 @@ function installWsMethod(app: AppLike): void {
 }
 
 const prepared = new WeakSet<object>();
+/** Routers already seen by prepareExpressCopy: the upgrade path asks for the app's router on every upgrade. */
+const preparedRouters = new WeakSet<object>();
 
 /** `router.ws` and the upgrade filter for the Express copy `router` comes from. Cheap after the first call. */
 function prepareExpressCopy(router: RouterLike): void {
+  if (preparedRouters.has(router)) return;
+  preparedRouters.add(router);
   const proto = routerProtoOf(router);
   if (proto === undefined || prepared.has(proto)) return;
   prepared.add(proto);

@@ -53,6 +53,8 @@ export interface MiddlewareResponse {
  */
 export class PendingUpgrade {
   #settled = false;
+  /** Whether the deadline and the socket's 'close' listener are set (see awaitDecision). */
+  #waiting = false;
   #response: MiddlewareResponse | null = null;
   readonly #deadline: ArrivalDeadline | undefined;
 
@@ -66,18 +68,30 @@ export class PendingUpgrade {
     deadline?: ArrivalDeadline,
   ) {
     host.pendingUpgrades++;
-    if (deadline === undefined) {
-      // No Timeout object per upgrade: the server's queue times it out (408).
-      host.handshakeDeadlines.add(this);
-    } else {
+    if (deadline !== undefined) {
       this.#deadline = deadline;
       deadline.onExpiry(() => this.timedOut());
     }
+  }
+
+  /**
+   * Called once the request's synchronous run through the app has returned
+   * with the upgrade still undecided (middleware went async): start the
+   * handshake deadline and watch the socket for the client going away.
+   * Nothing can time out or close while that run is on the stack, so an
+   * upgrade decided synchronously — the common case — never touches the
+   * deadline queue or the socket's listeners.
+   */
+  awaitDecision(): void {
+    if (this.#settled || this.#waiting) return;
+    this.#waiting = true;
+    // No Timeout object per upgrade: the server's queue times it out (408).
+    if (this.#deadline === undefined) this.host.handshakeDeadlines.add(this);
     // Module-level listener (not `once`, which wraps it in a closure), removed
     // on settle: nothing of the upgrade (req, res, this) stays reachable from
     // a long-lived connection's socket.
-    (socket as PendingSocket)[kPendingUpgrade] = this;
-    socket.on('close', socketClosedWhilePending);
+    (this.socket as PendingSocket)[kPendingUpgrade] = this;
+    this.socket.on('close', socketClosedWhilePending);
   }
 
   /** Still waiting for middleware to decide. */
@@ -272,11 +286,13 @@ export class PendingUpgrade {
     if (this.#settled) return false;
     this.#settled = true;
     this.host.pendingUpgrades--;
-    if (this.#deadline === undefined) this.host.handshakeDeadlines.delete(this);
-    else this.#deadline.cancel();
-    this.socket.off('close', socketClosedWhilePending);
-    // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
-    (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
+    this.#deadline?.cancel();
+    if (this.#waiting) {
+      if (this.#deadline === undefined) this.host.handshakeDeadlines.delete(this);
+      this.socket.off('close', socketClosedWhilePending);
+      // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
+      (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
+    }
     // From now on attach-ws writes on the socket itself: take it back from the
     // middleware's response, so a late res.end() cannot write into the 101.
     const res = this.#response;

@@ -334,6 +334,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       }
       pending = new PendingUpgrade(this, req, socket, head, handshake, deadline);
       this.#router.dispatch(req, pending, this);
+      pending.awaitDecision();
     } catch (err) {
       if (pending !== undefined) pending.fail(err);
       else this.#failBeforePending(req, socket, err);
