@@ -116,3 +116,37 @@ test('maxPendingUpgrades defaults to 5,000 and accepts Infinity', () => {
   expect(DEFAULT_MAX_PENDING_UPGRADES).toBe(5_000);
   expect(resolveMaxPendingUpgrades(Infinity)).toBe(Infinity);
 });
+
+test('an upgrade decided while the app runs synchronously arms no handshake timer; one whose middleware goes async is timed until it is decided', async () => {
+  let release: () => void = () => undefined;
+  let arrived: () => void = () => undefined;
+  await apps.start((app) => {
+    app.use('/async', (_req: Request, _res: Response, next: NextFunction) => {
+      release = next;
+      arrived();
+    });
+    app.ws('/sync', () => undefined);
+    app.ws('/async', () => undefined);
+  });
+  const { wss } = apps.running;
+
+  const sync = await RawConnection.open(apps.running.port);
+  apps.track(() => sync.destroy());
+  sync.write(upgradeRequestFor('/sync'));
+  expect((await sync.readResponse()).status).toBe(101);
+  expect(wss.handshakeDeadlines.size).toBe(0);
+  expect(wss.handshakeDeadlines.armed).toBe(false);
+
+  const later = await RawConnection.open(apps.running.port);
+  apps.track(() => later.destroy());
+  const inMiddleware = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  later.write(upgradeRequestFor('/async'));
+  await inMiddleware;
+  expect(wss.handshakeDeadlines.size).toBe(1);
+  expect(wss.handshakeDeadlines.armed).toBe(true);
+  release();
+  expect((await later.readResponse()).status).toBe(101);
+  expect(wss.handshakeDeadlines.size).toBe(0);
+});
