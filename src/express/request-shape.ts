@@ -26,6 +26,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** The router package's (Express 5) own per-request symbol, learnt from the first request it routes. */
 let routerSymbols: readonly symbol[] = [];
 const ROUTER_SYMBOL_DESCRIPTIONS = new Set(['router.tracing.matchedRoute']);
+const MAX_LOOKS = 16;
+let lookedForSymbols = 0;
 
 interface Shaped {
   res?: unknown;
@@ -61,7 +63,9 @@ export function shapeForExpress(req: IncomingMessage, res: ServerResponse): void
 
 /** Remember the router's per-request symbols that `req` (routed by Express) carries, so the next requests get them up front. */
 export function learnRouterSymbols(req: IncomingMessage): void {
-  if (routerSymbols.length >= ROUTER_SYMBOL_DESCRIPTIONS.size) return;
+  // A router without them (Express 4, router < 2.3) is not asked on every upgrade: a few looks, then no more.
+  if (routerSymbols.length >= ROUTER_SYMBOL_DESCRIPTIONS.size || lookedForSymbols >= MAX_LOOKS) return;
+  lookedForSymbols++;
   const found = Object.getOwnPropertySymbols(req).filter((s) => s.description !== undefined && ROUTER_SYMBOL_DESCRIPTIONS.has(s.description));
   if (found.length > routerSymbols.length) routerSymbols = found;
 }
