@@ -50,7 +50,8 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       res.assignSocket(socket);
       pending.useResponse(res);
       // Middleware answered: that response is the rejection, and the socket closes once it is out.
-      res.on('finish', () => pending.respondedByMiddleware(res.statusCode));
+      (res as UpgradeResponse)[kPendingUpgrade] = pending;
+      res.on('finish', upgradeResponseFinished);
       shapeForExpress(req, res);
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
@@ -65,6 +66,13 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       });
     },
   };
+}
+
+type UpgradeResponse = ServerResponse & { [kPendingUpgrade]?: PendingUpgrade };
+
+/** The upgrade's `res` finished: a middleware's answer (a no-op once the upgrade is decided). Module-level: no closure per upgrade. */
+function upgradeResponseFinished(this: UpgradeResponse): void {
+  this[kPendingUpgrade]?.respondedByMiddleware(this.statusCode);
 }
 
 /** The HTTP status an error asks for (http-errors style), else 500. */

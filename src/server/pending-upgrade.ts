@@ -85,6 +85,7 @@ export class PendingUpgrade {
   awaitDecision(): void {
     if (this.#settled || this.#waiting) return;
     this.#waiting = true;
+    guardSocket(this.socket);
     // No Timeout object per upgrade: the server's queue times it out (408).
     if (this.#deadline === undefined) this.host.handshakeDeadlines.add(this);
     // Module-level listener (not `once`, which wraps it in a closure), removed

@@ -271,7 +271,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.#passedOn++;
       return;
     }
-    guardSocket(socket);
+    // No 'error' guard yet: nothing can emit on the socket while this runs synchronously. Every
+    // way out that leaves the socket waiting (an earlier response, async middleware, a
+    // rejection being written) guards it; an accepted one gets the WebSocket's own listener.
     if (responseInFlight(socket) !== null) {
       this.#answerAfterEarlierResponses(req, socket, head, routed, matchError);
     } else if (matchError === undefined) {
@@ -287,6 +289,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
    * now, bounds the wait and the middleware after it together.
    */
   #answerAfterEarlierResponses(req: IncomingMessage, socket: Duplex, head: Buffer, routed: boolean, matchError: { thrown: unknown } | undefined): void {
+    guardSocket(socket);
     const deadline = new ArrivalDeadline(this.handshakeTimeoutMs, noop);
     afterEarlierResponses(
       socket,
