@@ -102,6 +102,7 @@ export const handshakeErrors = {
   WS_HANDSHAKE_SHUTTING_DOWN: [503, 'the server is shutting down', {}],
   // RFC 9110 §10.2.3: Retry-After tells a client (or a load balancer) when to try again.
   WS_HANDSHAKE_OVER_CAPACITY: [503, 'too many connections (maxConnections)', { 'Retry-After': '5' }],
+  WS_HANDSHAKE_TOO_MANY_PENDING: [503, 'too many upgrades waiting for middleware (maxPendingUpgrades)', { 'Retry-After': '5' }],
 } as const satisfies Record<string, readonly [HandshakeStatus, string, Readonly<Record<string, string>>]>;
 
 /**

@@ -10,8 +10,9 @@ import { expressUpgradeRouter, kWsServer, OWN_FINISH_LISTENERS, type ExpressAppL
 import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike, type RouterLike } from './express-internals';
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
+import { learnRouterSymbols } from './request-shape';
 import { installUpgradeFilter } from './upgrade-filter';
-import { currentHeadersFor101, finishUpgradeResponse, headersFor101, upgradeResponseObserved } from './upgrade-response';
+import { currentHeaderLinesFor101, finishUpgradeResponse, headerLinesFor101, upgradeResponseObserved } from './upgrade-response';
 
 type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
@@ -71,9 +72,13 @@ function installWsMethod(app: AppLike): void {
 }
 
 const prepared = new WeakSet<object>();
+/** Routers already seen by prepareExpressCopy: the upgrade path asks for the app's router on every upgrade. */
+const preparedRouters = new WeakSet<object>();
 
 /** `router.ws` and the upgrade filter for the Express copy `router` comes from. Cheap after the first call. */
 function prepareExpressCopy(router: RouterLike): void {
+  if (preparedRouters.has(router)) return;
+  preparedRouters.add(router);
   const proto = routerProtoOf(router);
   if (proto === undefined || prepared.has(proto)) return;
   prepared.add(proto);
@@ -135,6 +140,7 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
     const pending = req[kPendingUpgrade];
     const server = req[kWsServer];
     if (pending === undefined || server === undefined) return next('route');
+    learnRouterSymbols(req);
     let settings = settingsByServer.get(server);
     if (settings === undefined) {
       settings = resolveRouteSettings(server.settings, routeOptions);
@@ -146,9 +152,9 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
       // and the pending upgrade lets go of it (nothing of the connection refers to `res`).
       pending.releaseResponse();
       // Nobody hooks res's headers or waits for it to finish: the headers go out as they stand.
-      if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeadersFor101(res);
+      if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeaderLinesFor101(res);
       finish = true;
-      return headersFor101(res);
+      return headerLinesFor101(res);
     });
     if (finish) finishUpgradeResponse(res);
   };

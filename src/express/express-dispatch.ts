@@ -4,6 +4,7 @@ import { asHandlerError, handshakeError, middlewareRejection } from '../errors';
 import type { PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { kWsServer } from '../symbols';
+import { shapeForExpress } from './request-shape';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
 /** The slice of an Express app the dispatcher uses. */
@@ -49,7 +50,9 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       res.assignSocket(socket);
       pending.useResponse(res);
       // Middleware answered: that response is the rejection, and the socket closes once it is out.
-      res.on('finish', () => pending.respondedByMiddleware(res.statusCode));
+      (res as UpgradeResponse)[kPendingUpgrade] = pending;
+      res.on('finish', upgradeResponseFinished);
+      shapeForExpress(req, res);
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
         if (err === undefined || err === null || err === 'route' || err === 'router') {
@@ -63,6 +66,13 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       });
     },
   };
+}
+
+type UpgradeResponse = ServerResponse & { [kPendingUpgrade]?: PendingUpgrade };
+
+/** The upgrade's `res` finished: a middleware's answer (a no-op once the upgrade is decided). Module-level: no closure per upgrade. */
+function upgradeResponseFinished(this: UpgradeResponse): void {
+  this[kPendingUpgrade]?.respondedByMiddleware(this.statusCode);
 }
 
 /** The HTTP status an error asks for (http-errors style), else 500. */

@@ -1,6 +1,7 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { isFieldValue } from '../handshake/responses';
+import { isToken } from '../handshake/tokens';
 
 /**
  * What middleware did to `res` before the upgrade was accepted reaches the
@@ -54,26 +55,23 @@ export function upgradeResponseObserved(res: ServerResponse, ownFinishListeners:
   );
 }
 
-/** The headers middleware set on `res`, fit for the 101, without writing `res` anywhere. */
-export function currentHeadersFor101(res: ServerResponse): Record<string, string | string[]> {
-  const names = (res as ServerResponse & { getRawHeaderNames?(): string[] }).getRawHeaderNames?.() ?? res.getHeaderNames();
-  return fitFor101(names.map((name): [string, OutgoingHttpHeaders[string]] => [name, res.getHeader(name)]));
+/** The header lines middleware set on `res`, fit for the 101 (`Name: value\r\n` each), without writing `res` anywhere. */
+export function currentHeaderLinesFor101(res: ServerResponse): string {
+  return headerLines(res);
 }
 
 function hasOwn(target: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(target, key);
 }
 
-/** Run the on-headers hooks and return the headers fit for the 101; call before accepting. */
-export function headersFor101(res: ServerResponse): Record<string, string | string[]> {
+/** Run the on-headers hooks and return the header lines fit for the 101; call before accepting. */
+export function headerLinesFor101(res: ServerResponse): string {
   if (!res.headersSent) {
     res.statusCode = 101;
     res.assignSocket(sinkSocket() as never);
     res.writeHead(101);
   }
-  // Raw names keep the case middleware used (`Set-Cookie`, not `set-cookie`).
-  const names = (res as ServerResponse & { getRawHeaderNames?(): string[] }).getRawHeaderNames?.() ?? res.getHeaderNames();
-  return fitFor101(names.map((name): [string, OutgoingHttpHeaders[string]] => [name, res.getHeader(name)]));
+  return headerLines(res);
 }
 
 /** End `res` (on its sink) so that on-finished listeners run, then let it go. */
@@ -86,16 +84,51 @@ export function finishUpgradeResponse(res: ServerResponse): void {
   res.end();
 }
 
-export function fitFor101(headers: Iterable<[string, OutgoingHttpHeaders[string]]>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (value === undefined || NOT_IN_101.has(lower) || lower.startsWith('content-') || lower.startsWith('sec-websocket-')) continue;
-    const values = (Array.isArray(value) ? value : [value]).map(String).filter(isFieldValue); // what buildAcceptResponse writes (no obs-text): skip the rest
-    if (values.length > 0) out[name] = values.length === 1 ? values[0] : values;
+/**
+ * `res`'s headers as lines for the 101, in the order they were set. Raw names
+ * keep the case middleware used (`Set-Cookie`, not `set-cookie`); a value the
+ * 101 could not carry verbatim is left out; an array writes one line per element.
+ */
+function headerLines(res: ServerResponse): string {
+  const names = (res as ServerResponse & { getRawHeaderNames?(): string[] }).getRawHeaderNames?.() ?? res.getHeaderNames();
+  let out = '';
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!fitNameFor101(name)) continue;
+    const value = res.getHeader(name);
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const one of value) out += line(name, String(one));
+    } else {
+      out += line(name, String(value));
+    }
   }
   return out;
 }
+
+function line(name: string, value: string): string {
+  // What buildAcceptResponse writes (no obs-text): a value it would refuse is left out.
+  return isFieldValue(value) ? `${name}: ${value}\r\n` : '';
+}
+
+/**
+ * Whether a header of this name may go out in the 101: a token (RFC 9110
+ * §5.1; Node's setHeader checks it too) that is none of NOT_IN_101,
+ * `Content-*` or `Sec-WebSocket-*`. The answer per name is remembered: the
+ * same few names (`X-Powered-By`, `Set-Cookie`) come with every upgrade.
+ */
+function fitNameFor101(name: string): boolean {
+  const known = fitNames.get(name);
+  if (known !== undefined) return known;
+  const lower = name.toLowerCase();
+  const fit = isToken(name) && !NOT_IN_101.has(lower) && !lower.startsWith('content-') && !lower.startsWith('sec-websocket-');
+  // Bounded: header names are the app's, but nothing may grow without limit.
+  if (fitNames.size < MAX_REMEMBERED_NAMES) fitNames.set(name, fit);
+  return fit;
+}
+
+const MAX_REMEMBERED_NAMES = 256;
+const fitNames = new Map<string, boolean>();
 
 /** Where the upgrade's `res` writes its (unsent) status line and headers. */
 function sinkSocket(): Writable {

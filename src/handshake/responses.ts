@@ -55,6 +55,12 @@ export function buildAcceptResponse(opts: {
   protocol?: string;
   extensions?: string;
   headers?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Extra header lines already checked by the caller (`Name: value\r\n` each,
+   * token names, field values without controls, none of the handshake's own):
+   * appended as they are, after `headers`.
+   */
+  headerLines?: string;
 }): string {
   // The status line and the fixed headers are one constant; the accept value
   // is base64 by construction, so only the negotiated values are checked.
@@ -62,6 +68,7 @@ export function buildAcceptResponse(opts: {
   if (opts.protocol !== undefined) out += ownHeaderLine('Sec-WebSocket-Protocol: ', opts.protocol);
   if (opts.extensions !== undefined) out += ownHeaderLine('Sec-WebSocket-Extensions: ', opts.extensions);
   if (opts.headers !== undefined) out += extraLines(opts.headers, ACCEPT_OWN);
+  if (opts.headerLines !== undefined) out += opts.headerLines;
   return out + CRLF;
 }
 

@@ -27,14 +27,50 @@ export function responseInFlight(socket: Duplex): InFlightResponse | null {
 }
 
 /**
- * Call `proceed` once no earlier response is being written on `socket` (at
- * once if none is), or `giveUp` after `timeoutMs` or when the socket closes
- * first. Exactly one of the two is called, at most once. `proceed` runs from
- * an event listener: it must not throw.
+ * The handshake deadline of an upgrade that had to wait for earlier responses:
+ * armed when the upgrade arrived, it bounds the wait and then, handed to the
+ * pending upgrade, the middleware's time too. One `handshakeTimeoutMs` from
+ * arrival for the whole upgrade, not one for the wait and another after it.
+ * (Upgrades that need not wait use the server's shared DeadlineQueue instead.)
+ */
+export class ArrivalDeadline {
+  readonly #timer: NodeJS.Timeout;
+  #expired: () => void;
+  #cancelled = false;
+
+  constructor(timeoutMs: number, expired: () => void) {
+    this.#expired = expired;
+    this.#timer = setTimeout(() => this.#expire(), timeoutMs);
+    this.#timer.unref();
+  }
+
+  /** From now on the deadline calls `expired` instead. */
+  onExpiry(expired: () => void): void {
+    this.#expired = expired;
+  }
+
+  /** Idempotent. */
+  cancel(): void {
+    this.#cancelled = true;
+    clearTimeout(this.#timer);
+  }
+
+  #expire(): void {
+    if (!this.#cancelled) this.#expired();
+  }
+}
+
+/**
+ * Call `proceed` once no earlier response is being written on `socket`, or
+ * `giveUp` when `deadline` expires or the socket closes first. Exactly one of
+ * the two is called, at most once; the deadline is left armed for `proceed`
+ * to hand on (`giveUp` cancels it). Callers check `responseInFlight` first:
+ * with none in flight there is nothing to wait for. `proceed` runs from an
+ * event listener: it must not throw.
  */
 export function afterEarlierResponses(
   socket: Duplex,
-  timeoutMs: number,
+  deadline: ArrivalDeadline,
   proceed: () => void,
   giveUp: (reason: 'timeout' | 'closed') => void,
 ): void {
@@ -50,7 +86,6 @@ export function afterEarlierResponses(
     if (current?.writableNeedDrain === true) current.emit('drain');
   };
   const finish = (outcome: () => void): void => {
-    clearTimeout(timer);
     current?.off('finish', next);
     current?.off('close', next);
     socket.off('drain', forwardDrain);
@@ -58,23 +93,31 @@ export function afterEarlierResponses(
     current = null;
     outcome();
   };
-  const closed = (): void => finish(() => giveUp('closed'));
+  const stop = (reason: 'timeout' | 'closed'): void => {
+    deadline.cancel();
+    finish(() => giveUp(reason));
+  };
+  const closed = (): void => stop('closed');
   // Node's own 'finish' listener ran first: it detached that response and
   // assigned the next queued one, if any, to the socket.
   const next = (): void => {
     if (socket.destroyed) return closed();
     const following = responseInFlight(socket);
-    if (following === null) return finish(proceed);
+    if (following === null) {
+      deadline.onExpiry(noop); // proceed hands the deadline on (or cancels it)
+      return finish(proceed);
+    }
     current?.off('finish', next);
     current?.off('close', next);
     current = following;
     following.once('finish', next);
     following.once('close', next);
   };
-  const timer = setTimeout(() => finish(() => giveUp('timeout')), timeoutMs);
-  timer.unref();
+  deadline.onExpiry(() => stop('timeout'));
   current.once('finish', next);
   current.once('close', next);
   socket.on('drain', forwardDrain);
   socket.once('close', closed);
 }
+
+function noop(): void {}

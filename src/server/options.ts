@@ -54,6 +54,14 @@ export interface AttachWsOptions {
    * Default 50,000; `Infinity` for no limit.
    */
   maxConnections?: number;
+  /**
+   * Upgrades this server lets wait for middleware at once (each holds its
+   * request, response and socket until middleware decides or
+   * `handshakeTimeoutMs` passes); upgrades beyond it are answered 503 with
+   * `Retry-After` before any middleware runs (counted in
+   * `stats().upgrades.tooManyPending`). Default 5,000; `Infinity` for no limit.
+   */
+  maxPendingUpgrades?: number;
   /** Carries topics to other processes, e.g. `redisAdapter({ url })` from 'attach-ws/redis'. */
   adapter?: PubSubAdapter;
   /**
@@ -143,6 +151,9 @@ function resolveDeflate(option: boolean | PerMessageDeflateOptions | undefined):
 /** Default `maxConnections`: see the README options table for why this number. */
 export const DEFAULT_MAX_CONNECTIONS = 50_000;
 
+/** Default `maxPendingUpgrades`: see the README options table for why this number. */
+export const DEFAULT_MAX_PENDING_UPGRADES = 5_000;
+
 /** `maxConnections`: a non-negative integer, or Infinity for no limit. */
 export function resolveMaxConnections(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_CONNECTIONS;
@@ -153,3 +164,8 @@ export function resolveMaxConnections(value: number | undefined): number {
 }
 
 
+
+/** `maxPendingUpgrades`: a positive integer (checked by validate-options), or Infinity for no limit. */
+export function resolveMaxPendingUpgrades(value: number | undefined): number {
+  return value ?? DEFAULT_MAX_PENDING_UPGRADES;
+}

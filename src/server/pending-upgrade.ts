@@ -10,6 +10,7 @@ import { kHandlerSettled, kHandlerStarted } from '../socket/symbols';
 import { kPendingUpgrade } from '../symbols';
 import { WebSocket } from '../socket/websocket';
 import type { DeadlineQueue } from './deadline-queue';
+import type { ArrivalDeadline } from './earlier-responses';
 import type { HandshakeSettings } from './options';
 
 /** What an `app.ws` handler looks like to the server: it gets the connection and the request. */
@@ -21,6 +22,8 @@ export interface UpgradeHost {
   readonly handshakeTimeoutMs: number;
   /** The server's handshake deadlines (one timer for all its pending upgrades). */
   readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
+  /** Upgrades waiting for middleware: each PendingUpgrade adds itself and leaves when decided. */
+  pendingUpgrades: number;
   connectionOpened(ws: WebSocket, req: IncomingMessage): void;
   createSocketHost(): ConstructorParameters<typeof WebSocket>[2];
   upgradeRejected(req: IncomingMessage, err: HandshakeError): void;
@@ -50,22 +53,46 @@ export interface MiddlewareResponse {
  */
 export class PendingUpgrade {
   #settled = false;
+  /** Whether the deadline and the socket's 'close' listener are set (see awaitDecision). */
+  #waiting = false;
   #response: MiddlewareResponse | null = null;
+  readonly #deadline: ArrivalDeadline | undefined;
 
+  /** `deadline`: the one armed when a pipelined upgrade arrived (it waited); else the server's queue times this out. */
   constructor(
     private readonly host: UpgradeHost,
     readonly req: IncomingMessage,
     readonly socket: Duplex,
     private readonly head: Buffer,
     readonly handshake: ValidatedHandshake,
+    deadline?: ArrivalDeadline,
   ) {
+    host.pendingUpgrades++;
+    if (deadline !== undefined) {
+      this.#deadline = deadline;
+      deadline.onExpiry(() => this.timedOut());
+    }
+  }
+
+  /**
+   * Called once the request's synchronous run through the app has returned
+   * with the upgrade still undecided (middleware went async): start the
+   * handshake deadline and watch the socket for the client going away.
+   * Nothing can time out or close while that run is on the stack, so an
+   * upgrade decided synchronously — the common case — never touches the
+   * deadline queue or the socket's listeners.
+   */
+  awaitDecision(): void {
+    if (this.#settled || this.#waiting) return;
+    this.#waiting = true;
+    guardSocket(this.socket);
     // No Timeout object per upgrade: the server's queue times it out (408).
-    host.handshakeDeadlines.add(this);
+    if (this.#deadline === undefined) this.host.handshakeDeadlines.add(this);
     // Module-level listener (not `once`, which wraps it in a closure), removed
     // on settle: nothing of the upgrade (req, res, this) stays reachable from
     // a long-lived connection's socket.
-    (socket as PendingSocket)[kPendingUpgrade] = this;
-    socket.on('close', socketClosedWhilePending);
+    (this.socket as PendingSocket)[kPendingUpgrade] = this;
+    this.socket.on('close', socketClosedWhilePending);
   }
 
   /** Still waiting for middleware to decide. */
@@ -101,14 +128,15 @@ export class PendingUpgrade {
    * Complete the handshake (RFC 6455 §4.2.2) with a route's settings and hand
    * the connection to `handler`. Errors thrown by the handler (or its promise)
    * close the connection with 1011 and reach the server's 'error' event.
-   * `extraHeaders` is called once the upgrade is decided and before the 101 is
-   * written: what it returns (what middleware set on `res`, fit for a 101) goes out with it.
+   * `extraHeaderLines` is called once the upgrade is decided and before the 101 is
+   * written: the lines it returns (what middleware set on `res`, fit for a 101 and
+   * checked: `Name: value\r\n` each) go out with it.
    * Nothing thrown in here escapes: a failure before the 101 is answered 500.
    */
   accept(
     settings: HandshakeSettings,
     handler: ConnectionHandler,
-    extraHeaders?: () => Readonly<Record<string, string | readonly string[]>>,
+    extraHeaderLines?: () => string,
   ): void {
     if (this.answeredByMiddleware) {
       // A middleware answered and then called next() anyway: its answer
@@ -117,7 +145,7 @@ export class PendingUpgrade {
       this.host.reportError(new AttachWsError('WS_ERR_UPGRADE_ALREADY_ANSWERED', usageErrors.WS_ERR_UPGRADE_ALREADY_ANSWERED), undefined);
       return;
     }
-    if (!this.#settle()) return;
+    if (!this.#settle(false)) return;
     if (this.host.closing) {
       this.#writeReject(handshakeError('WS_HANDSHAKE_SHUTTING_DOWN'));
       return;
@@ -128,14 +156,16 @@ export class PendingUpgrade {
     let deflate: PerMessageDeflate | null = null;
     let extensions = '';
     let response: string;
-    let headers: Readonly<Record<string, string | readonly string[]>> | undefined;
+    let headerLines: string | undefined;
     try {
-      const choose = settings.handleProtocols;
-      protocol = selectProtocol(
-        handshake.protocols,
-        { protocols: settings.protocols, handleProtocols: choose && ((offered) => choose(offered, req)) },
-        req,
-      );
+      if (handshake.protocols.length > 0) {
+        const choose = settings.handleProtocols;
+        protocol = selectProtocol(
+          handshake.protocols,
+          { protocols: settings.protocols, handleProtocols: choose && ((offered) => choose(offered, req)) },
+          req,
+        );
+      }
       if (settings.perMessageDeflate !== null) {
         const agreed = negotiatePerMessageDeflate(handshake.extensions, settings.perMessageDeflate);
         if (agreed !== null) {
@@ -143,8 +173,8 @@ export class PendingUpgrade {
           extensions = agreed.response;
         }
       }
-      headers = extraHeaders?.();
-      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headers });
+      headerLines = extraHeaderLines?.();
+      response = buildAcceptResponse({ key: handshake.key, protocol, extensions: extensions || undefined, headerLines });
     } catch (err) {
       deflate?.close();
       this.#fail(err);
@@ -252,17 +282,22 @@ export class PendingUpgrade {
   }
 
   /** True the first time: the upgrade is decided now. */
-  #settle(): boolean {
+  /** `answered`: answeredByMiddleware, when the caller has just read it (false: it has not begun). */
+  #settle(answered?: boolean): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.host.handshakeDeadlines.delete(this);
-    this.socket.off('close', socketClosedWhilePending);
-    // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
-    (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
+    this.host.pendingUpgrades--;
+    this.#deadline?.cancel();
+    if (this.#waiting) {
+      if (this.#deadline === undefined) this.host.handshakeDeadlines.delete(this);
+      this.socket.off('close', socketClosedWhilePending);
+      // Assign, not delete: deleting a property turns the socket into a slow dictionary object.
+      (this.socket as PendingSocket)[kPendingUpgrade] = undefined;
+    }
     // From now on attach-ws writes on the socket itself: take it back from the
     // middleware's response, so a late res.end() cannot write into the 101.
     const res = this.#response;
-    if (res !== null && res.socket === this.socket && !this.answeredByMiddleware) res.detachSocket(this.socket as never);
+    if (res !== null && res.socket === this.socket && !(answered ?? this.answeredByMiddleware)) res.detachSocket(this.socket as never);
     return !this.socket.destroyed;
   }
 
@@ -293,7 +328,8 @@ export function endAfterResponse(socket: Duplex, response?: string): void {
 
 /** An upgrade socket's errors (a reset, mostly) destroy it instead of crashing the process. Idempotent. */
 export function guardSocket(socket: Duplex): void {
-  if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
+  // Node hands an upgrade's socket over with no 'error' listener: the usual case needs no search (nor listeners()'s copy).
+  if (socket.listenerCount('error') === 0 || !socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
 }
 
 function destroyOnError(this: Duplex): void {

@@ -106,6 +106,8 @@ const serverRules: Shape = {
   idleTimeoutMs: ms(0),
   // Infinity: no limit.
   maxConnections: (value) => (value === Infinity ? null : integer(0)(value)),
+  // Infinity: no limit. 0 would refuse every upgrade: at least 1.
+  maxPendingUpgrades: (value) => (value === Infinity ? null : integer(1)(value)),
   deliveryBudget: { shape: { limit: bytes(1), resumeAt: bytes(0), topicLimit: bytes(1), stallTimeoutMs: ms(1) } },
   adapter: (value) =>
     typeof value === 'object' && value !== null && ADAPTER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')

@@ -9,9 +9,9 @@ import { overloadChannel, type DeliveryStats } from '../pubsub/delivery-budget';
 import { TopicHub, type PublishOptions, type TopicStats } from '../pubsub/topic-hub';
 import { kHeartbeat } from '../socket/symbols';
 import type { SendData, SocketHost, WebSocket } from '../socket/websocket';
-import { resolveDeliveryBudget, resolveMaxConnections, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
+import { resolveDeliveryBudget, resolveMaxConnections, resolveMaxPendingUpgrades, resolveSettings, type AttachWsOptions, type HandshakeSettings } from './options';
 import { DeadlineQueue } from './deadline-queue';
-import { afterEarlierResponses } from './earlier-responses';
+import { afterEarlierResponses, ArrivalDeadline, responseInFlight } from './earlier-responses';
 import { asError, guardSocket, handshakeTimedOut, PendingUpgrade, writeRejection } from './pending-upgrade';
 
 /** @internal How upgrade requests find their handler (the Express layer implements it). */
@@ -45,8 +45,13 @@ export interface LimitStats {
 
 export interface WsServerStats {
   clients: number;
-  /** `overCapacity`: upgrades answered 503 because `maxConnections` were open (also counted in `rejected`). */
-  upgrades: { accepted: number; rejected: number; passedOn: number; overCapacity: number };
+  /**
+   * `overCapacity`: upgrades answered 503 because `maxConnections` were open;
+   * `tooManyPending`: answered 503 because `maxPendingUpgrades` were waiting for
+   * middleware (both also counted in `rejected`); `pending`: upgrades waiting
+   * for middleware now.
+   */
+  upgrades: { accepted: number; rejected: number; passedOn: number; overCapacity: number; tooManyPending: number; pending: number };
   topics: TopicStats;
   /** Flow control of topic fan-out: queued bytes against the budget, paused publishers, dropped inbound messages. */
   delivery: DeliveryStats;
@@ -80,6 +85,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly handshakeTimeoutMs: number;
   /** @internal */
   readonly handshakeDeadlines: DeadlineQueue<PendingUpgrade>;
+  /** @internal Upgrades waiting for middleware (made, not decided): PendingUpgrade keeps the count. */
+  pendingUpgrades = 0;
 
   readonly #http: HttpServer;
   readonly #router: UpgradeRouter;
@@ -89,6 +96,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly #heartbeatMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #maxConnections: number;
+  readonly #maxPendingUpgrades: number;
   #heartbeat: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   readonly #limits: LimitStats = { sendBuffer: 0, idle: 0, unresponsive: 0 };
@@ -96,6 +104,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   #rejected = 0;
   #passedOn = 0;
   #overCapacity = 0;
+  #tooManyPending = 0;
 
   /** @internal Made by `attachWs`. */
   constructor(http: HttpServer, router: UpgradeRouter, options: AttachWsOptions = {}) {
@@ -107,6 +116,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.handshakeDeadlines = new DeadlineQueue(this.handshakeTimeoutMs, handshakeTimedOut);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#maxConnections = resolveMaxConnections(options.maxConnections);
+    this.#maxPendingUpgrades = resolveMaxPendingUpgrades(options.maxPendingUpgrades);
     this.#heartbeatMs = options.heartbeat === false ? 0 : (options.heartbeat?.intervalMs ?? 30_000);
     this.#origins = options.origins;
     this.#hub = new TopicHub(options.adapter ?? null, (err) => this.reportError(err, undefined), {
@@ -151,6 +161,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         rejected: this.#rejected,
         passedOn: this.#passedOn,
         overCapacity: this.#overCapacity,
+        tooManyPending: this.#tooManyPending,
+        pending: this.pendingUpgrades,
       },
       topics: this.#hub.stats(),
       delivery: this.#hub.deliveryStats(),
@@ -259,13 +271,36 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.#passedOn++;
       return;
     }
+    // No 'error' guard yet: nothing can emit on the socket while this runs synchronously. Every
+    // way out that leaves the socket waiting (an earlier response, async middleware, a
+    // rejection being written) guards it; an accepted one gets the WebSocket's own listener.
+    if (responseInFlight(socket) !== null) {
+      this.#answerAfterEarlierResponses(req, socket, head, routed, matchError);
+    } else if (matchError === undefined) {
+      this.#answerUpgrade(req, socket, head, routed, undefined);
+    } else {
+      this.#failBeforePending(req, socket, matchError.thrown);
+    }
+  };
+
+  /**
+   * A pipelined upgrade behind a response still being written (RFC 7230
+   * §6.3.2: answers go out in request order) waits for it. One deadline, armed
+   * now, bounds the wait and the middleware after it together.
+   */
+  #answerAfterEarlierResponses(req: IncomingMessage, socket: Duplex, head: Buffer, routed: boolean, matchError: { thrown: unknown } | undefined): void {
     guardSocket(socket);
+    const deadline = new ArrivalDeadline(this.handshakeTimeoutMs, noop);
     afterEarlierResponses(
       socket,
-      this.handshakeTimeoutMs,
+      deadline,
       () => {
-        if (matchError === undefined) this.#answerUpgrade(req, socket, head, routed);
-        else this.#failBeforePending(req, socket, matchError.thrown);
+        if (matchError === undefined) {
+          this.#answerUpgrade(req, socket, head, routed, deadline);
+        } else {
+          deadline.cancel();
+          this.#failBeforePending(req, socket, matchError.thrown);
+        }
       },
       (reason) => {
         // Writing now would interleave with the unfinished earlier response: drop the connection.
@@ -276,10 +311,10 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         socket.destroy();
       },
     );
-  };
+  }
 
   /** Answer an upgrade whose connection carries no earlier response any more. Never throws. */
-  #answerUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, routed: boolean): void {
+  #answerUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, routed: boolean, deadline: ArrivalDeadline | undefined): void {
     let pending: PendingUpgrade | undefined;
     try {
       if (!routed) {
@@ -293,11 +328,22 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       if (this.refuseIfFull(req, socket)) return;
       const handshake = validateHandshake(req);
       this.#checkOrigin(handshake.origin, req);
-      pending = new PendingUpgrade(this, req, socket, head, handshake);
+      if (this.pendingUpgrades >= this.#maxPendingUpgrades) {
+        // No middleware runs for it: a burst of upgrades that middleware never decides
+        // would otherwise each hold a request, a response and a socket until the timeout.
+        this.#tooManyPending++;
+        this.#reject(req, socket, handshakeError('WS_HANDSHAKE_TOO_MANY_PENDING'));
+        return;
+      }
+      pending = new PendingUpgrade(this, req, socket, head, handshake, deadline);
       this.#router.dispatch(req, pending, this);
+      pending.awaitDecision();
     } catch (err) {
       if (pending !== undefined) pending.fail(err);
       else this.#failBeforePending(req, socket, err);
+    } finally {
+      // The deadline went to the pending upgrade, or there is none to bound.
+      if (pending === undefined) deadline?.cancel();
     }
   }
 
@@ -354,6 +400,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 }
 
+
+function noop(): void {}
 
 function heartbeatTick(clients: Set<WebSocket>): void {
   for (const ws of clients) ws[kHeartbeat]();

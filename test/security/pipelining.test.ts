@@ -150,3 +150,43 @@ test('an upgrade pipelined behind a response that never finishes is dropped at t
   expect(rest).not.toContain('101');
   expect(running.wss.stats().upgrades.accepted).toBe(0);
 });
+
+test('a pipelined upgrade gets one handshakeTimeoutMs from its arrival for the wait and its middleware together, not one for each', async () => {
+  const TIMEOUT_MS = 10_000;
+  let answerLate: () => void = () => undefined;
+  let lateReached: () => void = () => undefined;
+  let middlewareReached: () => void = () => undefined;
+  const late = new Promise<void>((resolve) => {
+    lateReached = resolve;
+  });
+  const inMiddleware = new Promise<void>((resolve) => {
+    middlewareReached = resolve;
+  });
+  const running = await apps.start(
+    (app) => {
+      app.get('/late', (_req, res) => {
+        answerLate = () => res.send('late answer');
+        lateReached();
+      });
+      // Never decides: only the handshake deadline ends this upgrade.
+      app.ws('/echo', () => middlewareReached(), () => undefined);
+    },
+    { handshakeTimeoutMs: TIMEOUT_MS },
+  );
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask'] });
+  apps.track(() => jest.useRealTimers()); // before the app closes: shutdown waits on a real timer
+  const conn = await RawConnection.open(running.port);
+  apps.track(() => conn.destroy());
+  conn.write(getRequest('/late') + upgradeRequestFor('/echo'));
+  await late;
+
+  jest.advanceTimersByTime(TIMEOUT_MS * 0.7); // the upgrade waits behind /late's answer
+  answerLate();
+  expect((await conn.readResponse()).body.toString()).toBe('late answer');
+  await inMiddleware;
+  expect(running.wss.stats().upgrades.rejected).toBe(0);
+
+  jest.advanceTimersByTime(TIMEOUT_MS * 0.4); // 1.1 × handshakeTimeoutMs since the upgrade arrived
+  expect(running.wss.stats().upgrades).toMatchObject({ rejected: 1, pending: 0 });
+  expect((await conn.readResponse()).status).toBe(408);
+});

@@ -41,6 +41,9 @@ describe('attachWs options are validated with one precise error each', () => {
     ['handleProtocols not a function', { handleProtocols: ['a'] }, 'TypeError', /handleProtocols must be a function/],
     ['perMessageDeflate a number', { perMessageDeflate: 1 }, 'TypeError', /perMessageDeflate must be a boolean or an options object/],
     ['perMessageDeflate with an unknown field', { perMessageDeflate: { windowBits: 10 } }, 'TypeError', /unknown option perMessageDeflate\.windowBits/],
+    ['maxPendingUpgrades 0 (it would refuse every upgrade)', { maxPendingUpgrades: 0 }, 'RangeError', /maxPendingUpgrades must be an integer from 1/],
+    ['maxPendingUpgrades fractional', { maxPendingUpgrades: 2.5 }, 'RangeError', /maxPendingUpgrades/],
+    ['maxPendingUpgrades a string', { maxPendingUpgrades: '100' }, 'TypeError', /maxPendingUpgrades .* got "100"/],
     ['adapter without methods', { adapter: {} }, 'TypeError', /adapter must be a PubSubAdapter/],
     ['a misspelt option', { maxPaylod: 10 }, 'TypeError', /unknown option maxPaylod \(known: maxPayload, /],
     ['options not an object', 5, 'TypeError', /options must be an object/],
@@ -65,9 +68,11 @@ describe('attachWs options are validated with one precise error each', () => {
         origins: (origin: string | undefined) => origin === undefined,
         perMessageDeflate: { threshold: 0, serverNoContextTakeover: true },
         closeTimeoutMs: undefined,
+        maxPendingUpgrades: 1,
       } satisfies AttachWsOptions),
     ).not.toThrow();
     expect(() => validateAttachWsOptions({ heartbeat: false })).not.toThrow();
+    expect(() => validateAttachWsOptions({ maxPendingUpgrades: Infinity })).not.toThrow();
   });
 
   test('attachWs throws before it listens for upgrades', () => {
