@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import { getHeapStatistics } from 'node:v8';
-import { kPausePublisher, kResumePublisher, type Publisher } from './topic-member';
+import { kPausePublisher, kResumePublisher, type Publisher, type TopicMember } from './topic-member';
 
 /**
  * Flow control for topic fan-out: backpressure carried from the send side to
@@ -145,12 +145,18 @@ export class TopicAccount {
   queued = 0;
   /** Publishers paused for this topic (null: none, the common case). */
   paused: Set<Publisher> | null = null;
+  /**
+   * Subscribers that unsubscribed while bytes of this topic were still
+   * queued for them: they may hold its queue up though no longer members
+   * (null: none, the common case). Forgotten once the topic's queue is empty.
+   */
+  departed: Set<TopicMember> | null = null;
   constructor(readonly topic: string) {}
 }
 
-/** What a stall timer found: bytes over the resume mark, for one topic or (topic null) for the whole budget. */
+/** What a stall timer found: bytes over the resume mark, for one topic's account or (null) for the whole budget. */
 export interface Stall {
-  topic: string | null;
+  account: TopicAccount | null;
   queued: number;
   excess: number;
 }
@@ -242,7 +248,7 @@ export class DeliveryBudget {
 
   /** @internal Bytes of `account`'s topic passed to the kernel (or failed). */
   release(account: TopicAccount, bytes: number): void {
-    account.queued -= bytes;
+    if ((account.queued -= bytes) === 0) account.departed = null; // nothing of the topic is held any more
     this.#queued -= bytes;
     // Nobody paused (every delivery below capacity): nothing to resume.
     if (this.#holds.size === 0 || this.#resumeScheduled) return;
@@ -281,7 +287,10 @@ export class DeliveryBudget {
 
   /** Would fanning `bytes` out to `account`'s topic now go past the budget or the topic's limit? (For messages we cannot push back on.) */
   wouldExceed(account: TopicAccount, bytes: number): boolean {
-    return this.#queued + bytes > this.limit || account.queued + bytes > this.topicLimit;
+    // Like a local publish, a message that finds nothing queued always goes
+    // out, however many subscribers it has: otherwise a topic with more than
+    // topicLimit / 512 subscribers would never get a message from another node.
+    return (this.#queued > 0 && this.#queued + bytes > this.limit) || (account.queued > 0 && account.queued + bytes > this.topicLimit);
   }
 
   /** A message from another node was dropped before delivery. */
@@ -388,11 +397,11 @@ export class DeliveryBudget {
     this.#stallTimer = null;
     const stalls: Stall[] = [];
     if (this.#pausedGlobal.size > 0 && this.#queued > this.resumeAt) {
-      stalls.push({ topic: null, queued: this.#queued, excess: this.#queued - this.resumeAt });
+      stalls.push({ account: null, queued: this.#queued, excess: this.#queued - this.resumeAt });
     }
     for (const account of this.#pausedTopics) {
       if (account.queued > this.topicResumeAt) {
-        stalls.push({ topic: account.topic, queued: account.queued, excess: account.queued - this.topicResumeAt });
+        stalls.push({ account, queued: account.queued, excess: account.queued - this.topicResumeAt });
       }
     }
     if (stalls.length > 0) this.#evicted += this.#onStall(stalls);

@@ -33,6 +33,9 @@ export interface TopicHubOptions {
  * (A plain Set inside, not a Set subclass: iterating a subclass misses V8's
  * fast path, and the fan-out loop is the hottest loop of a broadcast.)
  */
+/** Departed subscribers (or accounts with some) kept before those no longer behind are pruned. */
+const DEPARTED_PRUNE_AT = 64;
+
 class Topic {
   readonly members = new Set<TopicMember>();
   readonly account: TopicAccount;
@@ -52,6 +55,8 @@ export class TopicHub {
   readonly #budget: DeliveryBudget;
   readonly #maxPayload: number;
   readonly #inboundReports: InboundReports;
+  /** Accounts with departed subscribers (see #noteDeparted), for a server-wide stall. */
+  readonly #departedFrom = new Set<TopicAccount>();
   #published = 0;
   #delivered = 0;
   #skipped = 0;
@@ -84,7 +89,9 @@ export class TopicHub {
   unsubscribe(member: TopicMember, topic: string): boolean {
     const mine = member[kTopics];
     if (mine === null || !mine.delete(topic)) return false;
-    this.#leave(member, topic);
+    const account = this.#leave(member, topic);
+    // Still behind on this topic's messages: a stall of the topic may be its doing.
+    if (account !== null && account.queued > 0 && member.bufferedAmount > 0) this.#noteDeparted(account, member);
     return true;
   }
 
@@ -122,16 +129,21 @@ export class TopicHub {
     const message = new PreparedMessage(isBinary ? Opcode.Binary : Opcode.Text, payload);
     // Charged before the writes (a failing write may call back at once): the
     // frame once, every delivery's overhead; what is not delivered is refunded.
-    const charge = this.#budget.charge(entry.account, message.bytes, members.size);
+    const charged = members.size;
+    const charge = this.#budget.charge(entry.account, message.bytes, charged);
     message.written = charge.written;
     let count = 0;
-    for (const member of members) {
-      if (member === except) continue;
-      if (member[kDeliverPrepared](message)) count++;
-      else this.#skipped++;
+    try {
+      for (const member of members) {
+        if (member === except) continue;
+        if (member[kDeliverPrepared](message)) count++;
+        else this.#skipped++;
+      }
+    } finally {
+      // Even if a delivery threw: what was not handed on is refunded, not held for good.
+      charge.done(charged, count);
+      this.#delivered += count;
     }
-    charge.done(members.size, count);
-    this.#delivered += count;
     return count;
   }
 
@@ -170,12 +182,19 @@ export class TopicHub {
    */
   #evictStalled(stalls: Stall[]): number {
     const evicted = new Set<TopicMember>();
+    for (const account of this.#departedFrom) if (account.departed === null) this.#departedFrom.delete(account);
     for (const stall of stalls) {
-      const topic = stall.topic === null ? null : this.#topics.get(stall.topic);
-      if (topic === undefined) continue; // the topic is gone; its bytes go with its sockets
+      // Who may hold the stalled bytes: the topic's members and those that left it behind on
+      // its messages (the account, not the name: a topic deleted and made again is another
+      // account); for the whole budget, every member and every such leaver.
       const candidates = new Set<TopicMember>();
-      if (topic !== null) for (const member of topic.members) candidates.add(member);
-      else for (const entry of this.#topics.values()) for (const member of entry.members) candidates.add(member);
+      const accounts = stall.account === null ? [...this.#topics.values()].map((entry) => entry.account) : [stall.account];
+      if (stall.account === null) for (const account of this.#departedFrom) accounts.push(account);
+      for (const account of accounts) {
+        const entry = this.#topics.get(account.topic);
+        if (entry !== undefined && entry.account === account) for (const member of entry.members) candidates.add(member);
+        if (account.departed !== null) for (const member of account.departed) candidates.add(member);
+      }
       const behind = [...candidates].filter((m) => m.bufferedAmount > 0 && !evicted.has(m)).sort((a, b) => b.bufferedAmount - a.bufferedAmount);
       let backlog = 0;
       for (const member of behind) backlog += member.bufferedAmount;
@@ -209,13 +228,30 @@ export class TopicHub {
     await this.#adapter?.close();
   }
 
-  #leave(member: TopicMember, topic: string): void {
+  /** Returns the account of the topic left (null if there was none). */
+  #leave(member: TopicMember, topic: string): TopicAccount | null {
     const entry = this.#topics.get(topic);
-    if (entry === undefined) return;
+    if (entry === undefined) return null;
     entry.members.delete(member);
     if (entry.members.size === 0) {
       this.#topics.delete(topic);
       this.#adapter?.unsubscribe(topic);
     }
+    return entry.account;
+  }
+
+  /**
+   * `member` unsubscribed from `account`'s topic with bytes still queued:
+   * remember it for stall eviction while the topic has bytes queued. Bounded:
+   * past DEPARTED_PRUNE_AT, the ones no longer behind are dropped first, so
+   * what stays is connections holding bytes, and accounts whose queue
+   * emptied are let go.
+   */
+  #noteDeparted(account: TopicAccount, member: TopicMember): void {
+    const departed = (account.departed ??= new Set());
+    if (departed.size >= DEPARTED_PRUNE_AT) for (const m of departed) if (m.bufferedAmount === 0) departed.delete(m);
+    departed.add(member);
+    if (this.#departedFrom.size >= DEPARTED_PRUNE_AT) for (const a of this.#departedFrom) if (a.departed === null) this.#departedFrom.delete(a);
+    this.#departedFrom.add(account);
   }
 }

@@ -6,7 +6,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type WsClient from 'ws';
-import type { AttachWsOptions, OverloadEvent } from 'attach-ws';
+import type { AttachWsOptions, OverloadEvent, WebSocket } from 'attach-ws';
 import { useApps } from '../../helpers/app-server';
 import { DELIVERY_OVERHEAD_BYTES } from '../../../src/pubsub/delivery-budget';
 import { openClient } from './support';
@@ -188,4 +188,49 @@ test('a publisher flooding a topic with a stalled subscriber is paused at the to
   await until(() => hotSeqs.length === MESSAGES);
   expect(hotSeqs).toEqual(Array.from({ length: MESSAGES }, (_, i) => i));
   await until(() => running.wss.stats().delivery.queuedBytes === 0);
+});
+
+test.each([
+  ['the only subscriber, so the topic is gone', false],
+  ['one of two, so the topic lives on without it', true],
+])('a subscriber that stops reading and is then unsubscribed (%s) is still evicted when the topic stalls, and the paused publisher resumes', async (_case, withReader) => {
+  let stalledOnServer: WebSocket | null = null;
+  const running = await apps.start((app, wss) => {
+    app.ws('/pub', (ws) => {
+      ws.on('message', (data) => wss.publish('hot', data));
+    });
+    app.ws('/sub', (ws) => {
+      stalledOnServer ??= ws; // the first subscriber is the one that stops reading
+      ws.subscribe('hot');
+    });
+    // The app takes the stalled subscriber out of the topic (its own messages are not read
+    // while it is this far behind, so the request comes over another connection).
+    app.ws('/ctl', (ws) => {
+      ws.on('message', () => stalledOnServer?.unsubscribe('hot'));
+    });
+    // heartbeat off: only the stall eviction can drop the subscriber that stopped reading.
+  }, { deliveryBudget: { limit: BUDGET, stallTimeoutMs: 1_000 }, backpressure: { limit: 64 * 1024 * 1024 }, heartbeat: false });
+  const stalled = await openClient(`${running.url}/sub`);
+  const reader = withReader ? await openClient(`${running.url}/sub`) : null;
+  const publisher = await openClient(`${running.url}/pub`);
+  const control = await openClient(`${running.url}/ctl`);
+  apps.track(() => [stalled, reader, publisher, control].forEach((c) => c?.terminate()));
+  await until(() => running.wss.subscriberCount('hot') === (withReader ? 2 : 1));
+  const seqs = reader === null ? null : record(reader);
+
+  stalled.pause(); // stops reading: once the kernel's buffers are full, its deliveries queue in user space
+  for (let seq = 0; seq < MESSAGES; seq++) publisher.send(message(seq));
+  // Paused, with a backlog for it alone that keeps the topic above its resume mark (a quarter of the budget).
+  await until(() => running.wss.stats().delivery.pausedReaders > 0 && (stalledOnServer?.bufferedAmount ?? 0) >= BUDGET / 4 + 2 * SIZE);
+  control.send('unsubscribe it'); // it leaves the topic with that backlog unread
+  await until(() => running.wss.subscriberCount('hot') === (withReader ? 1 : 0));
+  expect(running.wss.stats().delivery.evictedSubscribers).toBe(0);
+
+  // The stall timer finds the bytes held by a connection no longer subscribed, and drops it.
+  await until(() => running.wss.stats().delivery.evictedSubscribers === 1);
+  if (seqs !== null) {
+    await until(() => seqs.length === MESSAGES);
+    expect(seqs).toEqual(Array.from({ length: MESSAGES }, (_, i) => i));
+  }
+  await until(() => running.wss.stats().delivery.pausedReaders === 0 && running.wss.stats().delivery.queuedBytes === 0);
 });
