@@ -106,35 +106,31 @@ describeRedis('messages from other nodes through Redis', () => {
     expect(running.wss.stats().delivery.droppedMessages).toBe(50 - delivered());
   });
 
-  it('delivers a message to a large topic when its frame once plus each delivery\'s overhead fits, though one frame per subscriber would not', async () => {
-    // 40 subscribers of a 16 KiB message: 16 KiB + 40 × 512 B ≈ 36 KiB held, within a 64 KiB topic
-    // share of a 128 KiB budget; charged per subscriber it would be 40 × 16.5 KiB = 660 KiB.
-    const { running, received } = await start({ deliveryBudget: { limit: 128 * 1024 } });
+  /** 40 subscribers of topic t on a node started with `options`; a message from another node reaches every one, nothing is dropped, and the queue empties. */
+  async function expectDeliveredToForty(options: AttachWsOptions, data: Buffer, isBinary: boolean): Promise<void> {
+    const { running, received } = await start(options);
     const others = await Promise.all(Array.from({ length: 39 }, () => openClient(`${running.url}/sub`)));
     apps.track(() => others.forEach((c) => c.terminate()));
     await until(() => running.wss.subscriberCount('t') === 40);
     const got = others.map(() => 0);
-    others.forEach((c, i) => c.on('message', (data: Buffer) => { if (data.length === 16 * 1024) got[i]!++; }));
-    await publishRaw('t', Buffer.alloc(16 * 1024, 0x64), true);
-    await until(() => got.every((n) => n === 1) && received.some((m) => m.data.length === 16 * 1024));
+    others.forEach((c, i) => c.on('message', (message: Buffer) => { if (message.equals(data)) got[i]!++; }));
+    await publishRaw('t', data, isBinary);
+    await until(() => got.every((n) => n === 1) && received.some((m) => m.data.equals(data)));
     expect(running.wss.stats().delivery.droppedMessages).toBe(0);
     await until(() => running.wss.stats().delivery.queuedBytes === 0);
+  }
+
+  it('delivers a message to a large topic when its frame once plus each delivery\'s overhead fits, though one frame per subscriber would not', async () => {
+    // 40 subscribers of a 16 KiB message: 16 KiB + 40 × 512 B ≈ 36 KiB held, within a 64 KiB topic
+    // share of a 128 KiB budget; charged per subscriber it would be 40 × 16.5 KiB = 660 KiB.
+    await expectDeliveredToForty({ deliveryBudget: { limit: 128 * 1024 } }, Buffer.alloc(16 * 1024, 0x64), true);
   });
 
   it('delivers a message to a topic whose fan-out alone passes its share of the budget when nothing is queued, as a local publish would go out', async () => {
     // 40 subscribers × 512 B = 20 KiB, over the 16 KiB topic share of a 32 KiB budget: with nothing
     // queued it goes out whole (else a topic with more than topicLimit / 512 subscribers would
     // never get a message from another node).
-    const { running, received } = await start({ deliveryBudget: { limit: 32 * 1024 } });
-    const others = await Promise.all(Array.from({ length: 39 }, () => openClient(`${running.url}/sub`)));
-    apps.track(() => others.forEach((c) => c.terminate()));
-    await until(() => running.wss.subscriberCount('t') === 40);
-    const got = others.map(() => 0);
-    others.forEach((c, i) => c.on('message', (data: Buffer) => { if (data.toString() === 'to everyone') got[i]!++; }));
-    await publishRaw('t', Buffer.from('to everyone'), false);
-    await until(() => got.every((n) => n === 1) && received.some((m) => m.data.toString() === 'to everyone'));
-    expect(running.wss.stats().delivery.droppedMessages).toBe(0);
-    await until(() => running.wss.stats().delivery.queuedBytes === 0);
+    await expectDeliveredToForty({ deliveryBudget: { limit: 32 * 1024 } }, Buffer.from('to everyone'), false);
   });
 
   it('reconnects, resubscribes and counts the gap when Redis drops the subscriber over its pubsub output limit', async () => {
