@@ -18,12 +18,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : undefined;
-};
+const { flag, opt } = require('./lib/args');
 const QUICK = flag('quick');
 const T = QUICK
   ? { subs: 200, warmMs: 300, stepMs: 1000, calibrateMs: 1000 }

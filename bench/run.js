@@ -18,12 +18,7 @@ const ROOT = path.join(__dirname, '..');
 
 // ---------------------------------------------------------------- options
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : undefined;
-};
+const { argv, flag, opt } = require('./lib/args');
 if (flag('help') || flag('h')) {
   console.log('usage: npm run bench -- [--quick] [--only=small,large,handshake,idle,broadcast,deflate,overload]\n' +
     '                      [--servers=attach,ws,ws-bufferutil,express-ws,raw] [--rounds=N] [--idle-conns=N]\n' +

@@ -40,25 +40,9 @@ server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port, 
 process.on('disconnect', () => process.exit(0));
 `;
 
-const TYPED = `import express from 'express';
-import http from 'node:http';
-import { attachWs, type WebSocket } from 'attach-ws';
-
-const app = express();
-const server = http.createServer(app);
-const wss = attachWs(app, server, { maxPayload: 1024 });
-app.ws('/rooms/:room/users/:user', (ws: WebSocket, req) => {
-  const room: string = req.params.room;
-  const user: string = req.params.user;
-  // @ts-expect-error the path has no :nope parameter
-  void req.params.nope;
-  ws.send(room + user);
-});
-const router = express.Router();
-router.ws('/feed/:id', { maxPayload: 16 }, (req, _res, next) => next(), (ws, req) => ws.send(req.params.id));
-app.use('/api', router);
-wss.on('connection', (ws) => ws.subscribe('all'));
-`;
+// The type test of the repository (app.ws / router.ws params typed from the path), compiled
+// against the installed tarball as a user's code would be.
+const TYPED = fs.readFileSync(path.join(__dirname, '..', 'test', 'types', 'typed-routes.ts'), 'utf8');
 
 function run(cmd, args, cwd) {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -16,7 +16,7 @@ export class PreparedMessage {
   #framesFragmentSize = 0;
   #shared: Map<string, SharedCompression> | null = null;
 
-  /** What one delivery costs the delivery budget: the frame's size, uncompressed. */
+  /** The frame's size, uncompressed: what the delivery budget charges once per publish (shared by every delivery). */
   readonly bytes: number;
   /**
    * Write callback for every delivery of this message: releases its bytes
