@@ -200,69 +200,49 @@ const scenarios = {
     });
   },
 
-  /** Connect, upgrade, one echo, close; `conc` of those loops in parallel. */
-  async handshake(target, p) {
-    const st = { done: 0, errors: 0, lastError: '' };
-    const msg = F.maskedFrame(1, Buffer.from('hello'));
-    const closeFrame = F.maskedFrame(8, Buffer.from([0x03, 0xe8]));
-    const req = F.upgradeRequest('/', target.port, false);
-    let stopped = false;
-    const live = new Set();
-
-    function one() {
-      return new Promise((resolve) => {
-        const sock = net.connect({ port: target.port, host: '127.0.0.1', noDelay: true });
-        live.add(sock);
-        let phase = 0; // 0 response, 1 echo, 2 close frame, 3 waiting for TCP close
-        let got = 0;
-        let hbuf = '';
-        const counter = target.raw ? null : new F.FrameCounter((op) => {
-          if (phase === 1 && op === 1) { phase = 2; sock.write(closeFrame); }
-          else if (phase === 2 && op === 8) { phase = 3; sock.end(); }
-        });
-        sock.on('connect', () => sock.write(req));
-        sock.on('data', (chunk) => {
-          if (target.raw) {
-            got += chunk.length;
-            if (phase === 0 && got >= req.length) { phase = 1; got -= req.length; sock.write(msg); }
-            if (phase === 1 && got >= msg.length) { phase = 2; got -= msg.length; sock.write(closeFrame); }
-            if (phase === 2 && got >= closeFrame.length) { phase = 3; sock.end(); }
-            return;
-          }
-          if (phase === 0) {
-            hbuf += chunk.toString('latin1');
-            const i = hbuf.indexOf('\r\n\r\n');
-            if (i === -1) return;
-            if (!hbuf.startsWith('HTTP/1.1 101')) { st.lastError = hbuf.split('\r\n')[0]; sock.destroy(); return; }
-            phase = 1;
-            sock.write(msg);
-            const rest = Buffer.from(hbuf.slice(i + 4), 'latin1');
-            if (rest.length) counter.push(rest);
-            return;
-          }
-          counter.push(chunk);
-        });
-        sock.on('error', (err) => { st.lastError = err.code || err.message; });
-        sock.on('close', () => {
-          live.delete(sock);
-          if (phase === 3) st.done++;
-          else st.errors++;
-          resolve();
-        });
+  /**
+   * Connect, upgrade, one echo, close; `conc` of those loops in parallel,
+   * against every target in turn. A handshake costs a few hundred µs, and
+   * this machine's speed drifts by ±15% over seconds, which measured one
+   * server after another shows up as a ±15% ratio. So every server of the
+   * round is alive at once and measured in short slices, alternated: drift
+   * then falls on all of them alike. Each server first gets `warmMs` of
+   * handshakes on its own (a fresh process compiling its hot code); the CPU
+   * per handshake of that warm-up is reported as `coldUsPerOp`.
+   */
+  async handshakes(targets, p) {
+    const acc = targets.map(() => ({ t: 0, msgs: 0, srv: 0, lg: 0, cores: [], slices: [] }));
+    const cold = [];
+    const runs = [];
+    for (const target of targets) {
+      const run = handshakeLoops(target, p.conc);
+      runs.push(run);
+      const a = snap(target.pid, () => ({ msgs: run.st.done }));
+      await sleep(p.warmMs);
+      const b = snap(target.pid, () => ({ msgs: run.st.done }));
+      await run.stop();
+      cold.push(((b.srv - a.srv) * 1000) / Math.max(1, b.msgs - a.msgs));
+    }
+    for (let s = 0; s < p.slices; s++) {
+      for (let k = 0; k < targets.length; k++) {
+        const i = (s + k) % targets.length; // rotate: no server always follows the same one
+        const run = (runs[i] = handshakeLoops(targets[i], p.conc, runs[i].st));
+        await sleep(p.settleMs); // the 32 loops are in full swing before the window opens
+        const a = snap(targets[i].pid, () => ({ msgs: run.st.done }));
+        await sleep(p.sliceMs);
+        const b = snap(targets[i].pid, () => ({ msgs: run.st.done }));
+        await run.stop();
+        addWindow(acc[i], a, b);
+      }
+    }
+    const zero = { t: 0, msgs: 0, srv: 0, lg: 0, cores: acc[0].cores.map(() => ({ busy: 0, irq: 0, total: 0 })) };
+    return targets.map((target, i) => {
+      const st = runs[i].st;
+      return windowResult(zero, acc[i], {
+        errors: st.errors, lastError: st.lastError || undefined, coldUsPerOp: cold[i],
+        sliceUsPerOp: acc[i].slices,
       });
-    }
-    async function loop() {
-      while (!stopped) await one();
-    }
-    const loops = Array.from({ length: p.conc }, loop);
-    await sleep(p.warmMs);
-    const a = snap(target.pid, () => ({ msgs: st.done }));
-    await sleep(p.measureMs);
-    const b = snap(target.pid, () => ({ msgs: st.done }));
-    stopped = true;
-    await Promise.race([Promise.all(loops), sleep(3000)]);
-    for (const s of live) s.destroy();
-    return windowResult(a, b, { errors: st.errors, lastError: st.lastError || undefined });
+    });
   },
 
   /** Opens `n` idle connections and keeps them until idleClose. */
@@ -361,6 +341,90 @@ function windowResult(a, b, extra) {
   };
   if (extra && extra.payloadBytes) r.mbPerSec = (r.perSec * extra.payloadBytes) / 1e6;
   return r;
+}
+
+/**
+ * `conc` loops of connect, upgrade, one echo, close handshake, wait for the
+ * TCP close, until stop() (which resolves once every loop has finished its
+ * handshake). `st` carries counts over from an earlier run.
+ */
+function handshakeLoops(target, conc, st = { done: 0, errors: 0, lastError: '' }) {
+  const msg = F.maskedFrame(1, Buffer.from('hello'));
+  const closeFrame = F.maskedFrame(8, Buffer.from([0x03, 0xe8]));
+  const req = F.upgradeRequest('/', target.port, false);
+  let stopped = false;
+  const live = new Set();
+
+  function one() {
+    return new Promise((resolve) => {
+      const sock = net.connect({ port: target.port, host: '127.0.0.1', noDelay: true });
+      live.add(sock);
+      let phase = 0; // 0 response, 1 echo, 2 close frame, 3 waiting for TCP close
+      let got = 0;
+      let hbuf = '';
+      const counter = target.raw ? null : new F.FrameCounter((op) => {
+        if (phase === 1 && op === 1) { phase = 2; sock.write(closeFrame); }
+        else if (phase === 2 && op === 8) { phase = 3; sock.end(); }
+      });
+      sock.on('connect', () => sock.write(req));
+      sock.on('data', (chunk) => {
+        if (target.raw) {
+          got += chunk.length;
+          if (phase === 0 && got >= req.length) { phase = 1; got -= req.length; sock.write(msg); }
+          if (phase === 1 && got >= msg.length) { phase = 2; got -= msg.length; sock.write(closeFrame); }
+          if (phase === 2 && got >= closeFrame.length) { phase = 3; sock.end(); }
+          return;
+        }
+        if (phase === 0) {
+          hbuf += chunk.toString('latin1');
+          const i = hbuf.indexOf('\r\n\r\n');
+          if (i === -1) return;
+          if (!hbuf.startsWith('HTTP/1.1 101')) { st.lastError = hbuf.split('\r\n')[0]; sock.destroy(); return; }
+          phase = 1;
+          sock.write(msg);
+          const rest = Buffer.from(hbuf.slice(i + 4), 'latin1');
+          if (rest.length) counter.push(rest);
+          return;
+        }
+        counter.push(chunk);
+      });
+      sock.on('error', (err) => { st.lastError = err.code || err.message; });
+      sock.on('close', () => {
+        live.delete(sock);
+        if (phase === 3) st.done++;
+        else st.errors++;
+        resolve();
+      });
+    });
+  }
+  async function loop() {
+    while (!stopped) await one();
+  }
+  const loops = Array.from({ length: conc }, loop);
+  return {
+    st,
+    async stop() {
+      stopped = true;
+      await Promise.race([Promise.all(loops), sleep(3000)]);
+      for (const s of live) s.destroy();
+    },
+  };
+}
+
+/** Adds one measured window (snapshots a → b) to a running total shaped like a snapshot. */
+function addWindow(acc, a, b) {
+  acc.t += b.t - a.t;
+  acc.msgs += b.msgs - a.msgs;
+  acc.srv += b.srv - a.srv;
+  acc.lg += b.lg - a.lg;
+  b.cores.forEach((c, i) => {
+    if (!a.cores[i]) return;
+    const x = (acc.cores[i] ||= { busy: 0, irq: 0, total: 0 });
+    x.busy += c.busy - a.cores[i].busy;
+    x.irq += c.irq - a.cores[i].irq;
+    x.total += c.total - a.cores[i].total;
+  });
+  acc.slices.push(b.msgs > a.msgs ? ((b.srv - a.srv) * 1000) / (b.msgs - a.msgs) : NaN);
 }
 
 const state = { idle: null };

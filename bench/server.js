@@ -42,6 +42,16 @@ function wsBroadcastAndEcho(wss) {
   });
 }
 
+/**
+ * The Express servers' one middleware, as in a real app: an auth-style step
+ * that reads a header and records who is asking on `req` (passport's
+ * `req.user`). The load generator sends no credentials: everyone is anonymous.
+ */
+function whoIsAsking(req, res, next) {
+  req.user = req.headers.authorization === undefined ? null : { token: req.headers.authorization };
+  next();
+}
+
 const targets = {
   attach() {
     const express = require('express');
@@ -50,6 +60,7 @@ const targets = {
     const app = express();
     const server = http.createServer(app);
     const wss = dist.attachWs(app, server, { perMessageDeflate: deflate });
+    app.use(whoIsAsking);
     app.ws('/sub', (ws) => { ws.subscribe('all'); });
     app.ws('/pub', (ws) => { ws.on('message', (data) => { wss.publish('all', data); }); });
     app.ws('/', (ws) => { ws.on('message', (data) => { ws.send(data); }); });
@@ -93,6 +104,7 @@ const targets = {
     const server = http.createServer(app);
     const { getWss } = expressWs(app, server, { wsOptions: { perMessageDeflate: deflate } });
     const wss = getWss();
+    app.use(whoIsAsking);
     app.ws('/sub', () => {});
     app.ws('/pub', (ws) => {
       ws.on('message', (data) => {

@@ -23,6 +23,8 @@ export class ClosingHandshake {
   frameSent = false;
   /** No frame will be read any more: the peer's close frame arrived, or the connection failed. */
   readingDone = false;
+  /** The peer's close frame arrived: it sends nothing more (§5.5.1), so nothing is left to read before closing. */
+  #peerFrameReceived = false;
   code = 1006;
   reason = '';
   #timer: NodeJS.Timeout | null = null;
@@ -44,9 +46,13 @@ export class ClosingHandshake {
 
   /** Our close frame was handed to the socket. */
   frameWritten(): void {
-    // Both close frames exchanged (or the connection failed): end TCP; the
-    // server closes first (§7.1.1). Otherwise wait for the peer's close frame.
-    if (this.readingDone) this.#socket.end();
+    // Both close frames exchanged (or the connection failed): the server
+    // closes TCP first (§7.1.1). Otherwise wait for the peer's close frame.
+    if (!this.readingDone) return;
+    if (this.#peerFrameReceived) closeOnceFlushed(this.#socket);
+    // Failed: the peer may still be sending. Half-close and read on (discarding)
+    // until its FIN, so that no RST overtakes our close frame; closeTimeoutMs bounds it.
+    else this.#socket.end();
   }
 
   /**
@@ -55,13 +61,14 @@ export class ClosingHandshake {
    */
   peerClosed(code: number, reason: string): Buffer | null {
     this.readingDone = true;
+    this.#peerFrameReceived = true;
     this.code = code;
     this.reason = reason;
     // §5.5.1: echo the status code received; no code received → empty body.
     if (!this.frameSent) return code === 1005 ? EMPTY : encodeClosePayload(code);
-    // We started the handshake and it is now complete: the server ends TCP first (§7.1.1).
-    // (With a queue, our close frame is still waiting; writing it ends TCP.)
-    if (!this.#send.queued) this.#socket.end();
+    // We started the handshake and it is now complete: the server closes TCP first (§7.1.1).
+    // (With a queue, our close frame is still waiting; writing it closes TCP.)
+    if (!this.#send.queued) closeOnceFlushed(this.#socket);
     return null;
   }
 
@@ -85,6 +92,22 @@ export class ClosingHandshake {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
+}
+
+/**
+ * Close TCP once what we wrote is in the kernel, which then sends it and our
+ * FIN. Both close frames are exchanged, so the peer sends nothing more: there
+ * is nothing to read before closing (the RST that unread bytes would cause
+ * cannot happen with a peer that keeps §5.5.1), and waiting for its FIN as
+ * well would hold our descriptor and cost a read, a shutdown and an event
+ * per connection for nothing. The kernel keeps the closed connection's
+ * TIME_WAIT, as §7.1.1 asks of the server.
+ */
+function closeOnceFlushed(socket: Duplex): void {
+  if (socket.destroyed) return;
+  if (socket.writableLength === 0) socket.destroy();
+  // Write callbacks run in order: this one runs once every earlier write is in the kernel.
+  else socket.write(EMPTY, () => socket.destroy());
 }
 
 function closeTimedOut(ws: WebSocket): void {

@@ -1,7 +1,7 @@
 import WsClient from 'ws';
 import type { WebSocket } from 'attach-ws';
 import { useApps } from '../../helpers/app-server';
-import { connectRaw } from '../../helpers/raw-client';
+import { closePayload, connectRaw, type RawClient } from '../../helpers/raw-client';
 import { clientClosed, deferred, Inbox, nextTurn, openClient, serverClosed, serverWithInbox } from './support';
 
 const apps = useApps();
@@ -91,6 +91,43 @@ describe('the closing handshake', () => {
     // The raw client says nothing: the close timeout ends the connection.
     expect(await closed).toEqual({ code: 1006, reason: '' });
     await client.closed;
+  });
+
+  /** A peer that keeps its side of TCP open after the closing handshake: it never sends a FIN. */
+  function neverEnds(client: RawClient): Promise<void> {
+    client.socket.allowHalfOpen = true;
+    return new Promise((resolve) => client.socket.once('end', () => resolve()));
+  }
+
+  test('once the peer has answered our close frame, the server closes TCP without waiting for the peer to close its side', async () => {
+    // A closeTimeoutMs past the test's own timeout: a server that waited for the peer's FIN would fail it.
+    const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
+    const client = await connectRaw(apps.running.port, '/s');
+    const { ws } = await accepted.next();
+    const closed = serverClosed(ws);
+    const serverFin = neverEnds(client);
+    ws.close(4000, 'bye');
+    expect((await client.nextFrame()).opcode).toBe(0x8);
+    client.sendFrame(0x8, closePayload(4000));
+    await serverFin;
+    expect(await closed).toEqual({ code: 4000, reason: '' }); // what the peer's close frame said
+    expect(client.socket.writableEnded).toBe(false);
+    expect(apps.running.wss.clients.size).toBe(0);
+  });
+
+  test('a close the client starts is answered, and the server closes TCP without waiting for the client to close its side', async () => {
+    const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
+    const client = await connectRaw(apps.running.port, '/s');
+    const { ws } = await accepted.next();
+    const closed = serverClosed(ws);
+    const serverFin = neverEnds(client);
+    client.sendFrame(0x8, closePayload(1001, 'leaving'));
+    const answer = await client.nextFrame();
+    expect([answer.opcode, answer.payload.readUInt16BE(0)]).toEqual([0x8, 1001]);
+    await serverFin;
+    expect(await closed).toEqual({ code: 1001, reason: 'leaving' });
+    expect(client.socket.writableEnded).toBe(false);
+    expect(apps.running.wss.clients.size).toBe(0);
   });
 
   test('close() with a code that may not be sent throws synchronously and leaves the connection open', async () => {
