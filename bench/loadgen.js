@@ -207,8 +207,10 @@ const scenarios = {
    * server after another shows up as a ±15% ratio. So every server of the
    * round is alive at once and measured in short slices, alternated: drift
    * then falls on all of them alike. Each server first gets `warmMs` of
-   * handshakes on its own (a fresh process compiling its hot code); the CPU
-   * per handshake of that warm-up is reported as `coldUsPerOp`.
+   * handshakes on its own: a fresh process spends its first seconds compiling
+   * its hot code (on the same core), and what is compared is the cost of an
+   * upgrade to a running server. The CPU per handshake of the first `coldMs`
+   * of a fresh process is reported as well, as `coldUsPerOp`.
    */
   async handshakes(targets, p) {
     const acc = targets.map(() => ({ t: 0, msgs: 0, srv: 0, lg: 0, cores: [], slices: [] }));
@@ -218,8 +220,9 @@ const scenarios = {
       const run = handshakeLoops(target, p.conc);
       runs.push(run);
       const a = snap(target.pid, () => ({ msgs: run.st.done }));
-      await sleep(p.warmMs);
+      await sleep(p.coldMs);
       const b = snap(target.pid, () => ({ msgs: run.st.done }));
+      await sleep(p.warmMs - p.coldMs);
       await run.stop();
       cold.push(((b.srv - a.srv) * 1000) / Math.max(1, b.msgs - a.msgs));
     }

@@ -10,7 +10,7 @@ import { expressUpgradeRouter, kWsServer, OWN_FINISH_LISTENERS, type ExpressAppL
 import { isApp, layerProtoOf, routerOf, routerProtoOf, watchMounts, type AppLike, type RouterLike } from './express-internals';
 import { kPendingUpgrade, markWsRoute } from './route-table';
 import type { WsHandler } from './types';
-import { learnRouterSymbols } from './request-shape';
+import { kRequestShape } from './request-shape';
 import { installUpgradeFilter } from './upgrade-filter';
 import { currentHeaderLinesFor101, finishUpgradeResponse, headerLinesFor101, upgradeResponseObserved } from './upgrade-response';
 
@@ -140,7 +140,7 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
     const pending = req[kPendingUpgrade];
     const server = req[kWsServer];
     if (pending === undefined || server === undefined) return next('route');
-    learnRouterSymbols(req);
+    req[kRequestShape]?.observe(req);
     let settings = settingsByServer.get(server);
     if (settings === undefined) {
       settings = resolveRouteSettings(server.settings, routeOptions);

@@ -4,7 +4,7 @@ import { asHandlerError, handshakeError, middlewareRejection } from '../errors';
 import type { PendingUpgrade } from '../server/pending-upgrade';
 import type { UpgradeRouter, WsServer } from '../server/ws-server';
 import { kWsServer } from '../symbols';
-import { shapeForExpress } from './request-shape';
+import { kRequestShape, RequestShape } from './request-shape';
 import { hasWsRoute, kPendingUpgrade } from './route-table';
 
 /** The slice of an Express app the dispatcher uses. */
@@ -15,7 +15,7 @@ export interface ExpressAppLike {
   readonly router: { stack: Parameters<typeof hasWsRoute>[0]['stack'] };
 }
 
-export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer };
+export type UpgradeRequest = IncomingMessage & { [kPendingUpgrade]?: PendingUpgrade; [kWsServer]?: WsServer; [kRequestShape]?: RequestShape };
 export { kWsServer };
 /** How many 'finish' listeners `dispatch` puts on the upgrade's `res` (any more are middleware's). */
 export const OWN_FINISH_LISTENERS = 1;
@@ -27,6 +27,7 @@ export const OWN_FINISH_LISTENERS = 1;
  * `next(err)` a real error response.
  */
 export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
+  const shape = new RequestShape();
   return {
     matches: (req) => hasWsRoute(app.router, req),
     // Express's own rule (req.hostname / req.host on 4 and 5): X-Forwarded-Host counts only when
@@ -43,6 +44,7 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
     dispatch(req: UpgradeRequest, pending: PendingUpgrade, server: WsServer): void {
       req[kPendingUpgrade] = pending;
       req[kWsServer] = server;
+      req[kRequestShape] = shape;
       const socket = pending.socket as Socket;
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
@@ -52,7 +54,7 @@ export function expressUpgradeRouter(app: ExpressAppLike): UpgradeRouter {
       // Middleware answered: that response is the rejection, and the socket closes once it is out.
       (res as UpgradeResponse)[kPendingUpgrade] = pending;
       res.on('finish', upgradeResponseFinished);
-      shapeForExpress(req, res);
+      shape.prepare(req, res);
       app.handle(req, res, (err?: unknown) => {
         if (!pending.pending || res.headersSent) return;
         if (err === undefined || err === null || err === 'route' || err === 'router') {
