@@ -33,7 +33,7 @@ const LABEL = {
 };
 const T = QUICK
   ? { rounds: 2, warmMs: 250, measureMs: 750, idleN: 2000, quietWaitMs: 0, retries: 0, disturbBudgetMs: 0, slices: 2, sliceMs: 250, settleMs: 50 }
-  : { rounds: 4, warmMs: 1000, measureMs: 2000, idleN: 10000, quietWaitMs: 10000, retries: 2, disturbBudgetMs: 90000, slices: 6, sliceMs: 500, settleMs: 100 };
+  : { rounds: 4, warmMs: 1000, measureMs: 2000, idleN: 10000, quietWaitMs: 10000, retries: 2, disturbBudgetMs: 90000, slices: 10, sliceMs: 500, settleMs: 100 };
 // --nice=-10: run the server and load generator at a higher priority than
 // whatever else shares the machine (needs root or CAP_SYS_NICE). Opt-in: it
 // slows everyone else's work down while the bench runs.
