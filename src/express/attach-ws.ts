@@ -148,9 +148,7 @@ function upgradeEndpoint(handler: ConnectionHandler, routeOptions: RouteOptions 
     }
     let finish = false;
     pending.accept(settings, handler, () => {
-      // Decided (accept() took the socket back from `res`): `res` only reports what middleware set,
-      // and the pending upgrade lets go of it (nothing of the connection refers to `res`).
-      pending.releaseResponse();
+      // Decided (accept() took the socket back from `res`): `res` only reports what middleware set.
       // Nobody hooks res's headers or waits for it to finish: the headers go out as they stand.
       if (!upgradeResponseObserved(res, OWN_FINISH_LISTENERS)) return currentHeaderLinesFor101(res);
       finish = true;

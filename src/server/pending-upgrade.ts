@@ -110,18 +110,13 @@ export class PendingUpgrade {
   }
 
   /**
-   * The Express layer took `res` off the socket to finish it elsewhere (on a
-   * sink, for on-headers/on-finished users): what it writes from now on is
-   * not an answer on this connection.
+   * Middleware has begun (or finished) an HTTP answer of its own on this
+   * connection: it stands. A response taken off the socket (finished on a
+   * sink once the upgrade was accepted) answers nothing here.
    */
-  releaseResponse(): void {
-    this.#response = null;
-  }
-
-  /** Middleware has begun (or finished) an HTTP answer of its own: it stands. */
   get answeredByMiddleware(): boolean {
     const res = this.#response;
-    return res !== null && (res.headersSent || res.writableEnded);
+    return res !== null && res.socket === this.socket && (res.headersSent || res.writableEnded);
   }
 
   /**
@@ -187,6 +182,8 @@ export class PendingUpgrade {
     // Corked: what the handler sends right away (a welcome, history) leaves with the 101 in one write.
     corkForTurn(socket);
     socket.write(response);
+    // Nothing of the connection refers to the middleware's `res` any more.
+    this.#response = null;
     let ws: WebSocket;
     try {
       ws = new WebSocket(socket, this.head, this.host.createSocketHost(), {
