@@ -216,19 +216,23 @@ const scenarios = {
     const acc = targets.map(() => ({ t: 0, msgs: 0, srv: 0, lg: 0, cores: [], slices: [] }));
     const cold = [];
     const runs = [];
-    for (const target of targets) {
+    const warmOrder = targets.map((_, i) => (i + (p.round || 0)) % targets.length); // rotated per round
+    for (const i of warmOrder) {
+      const target = targets[i];
       const run = handshakeLoops(target, p.conc);
-      runs.push(run);
+      runs[i] = run;
       const a = snap(target.pid, () => ({ msgs: run.st.done }));
       await sleep(p.coldMs);
       const b = snap(target.pid, () => ({ msgs: run.st.done }));
       await sleep(p.warmMs - p.coldMs);
       await run.stop();
-      cold.push(((b.srv - a.srv) * 1000) / Math.max(1, b.msgs - a.msgs));
+      cold[i] = ((b.srv - a.srv) * 1000) / Math.max(1, b.msgs - a.msgs);
     }
     for (let s = 0; s < p.slices; s++) {
       for (let k = 0; k < targets.length; k++) {
-        const i = (s + k) % targets.length; // rotate: no server always follows the same one
+        // Rotated, and reversed every other slice: no server always comes first, or after the same one.
+        const j = (s + k) % targets.length;
+        const i = s % 2 === 0 ? j : targets.length - 1 - j;
         const run = (runs[i] = handshakeLoops(targets[i], p.conc, runs[i].st));
         await sleep(p.settleMs); // the 32 loops are in full swing before the window opens
         const a = snap(targets[i].pid, () => ({ msgs: run.st.done }));

@@ -48,6 +48,8 @@ if (opt('idle-conns')) T.idleN = Math.max(1, Number(opt('idle-conns')));
 const CPU_PROF = flag('cpu-prof');
 const PROFILE_DIR = path.join(__dirname, 'results', 'profiles');
 
+// A fresh Node process needs about 4 s of handshakes to compile its hot code on one core.
+const HANDSHAKE_WARM_FACTOR = 4;
 const num = (d) => (x) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 const SCENARIOS = {
   small: {
@@ -67,8 +69,8 @@ const SCENARIOS = {
   },
   handshake: {
     title: `handshakes: 32 parallel loops of connect, upgrade, one 5-byte echo, close (Express apps with one middleware); ` +
-      `every server alive at once, measured in ${T.slices} alternated slices of ${T.sliceMs} ms after ${T.warmMs * 4} ms of warm-up each`,
-    run: 'handshakes', interleaved: true, params: { conc: 32 }, warmFactor: 4,
+      `every server alive at once, measured in ${T.slices} alternated slices of ${T.sliceMs} ms after ${T.warmMs * HANDSHAKE_WARM_FACTOR} ms of warm-up each`,
+    run: 'handshakes', interleaved: true, params: { conc: 32 }, warmFactor: HANDSHAKE_WARM_FACTOR,
     metrics: [
       { key: 'perSec', label: 'handshakes/s', fmt: num(0), primary: true },
       { key: 'srvCpuUsPerOp', label: 'srv µs/handshake', fmt: num(1), lower: true, ratio: true },
@@ -326,7 +328,7 @@ async function measureInterleaved(scn, names, round) {
       for (const name of names) started.push(await startServer(name, false, `${scn}-${name}-r${round + 1}${attempt ? `-a${attempt + 1}` : ''}`));
       const targets = started.map(({ info }, i) => ({ port: info.port, pid: info.pid, raw: names[i] === 'raw' }));
       const rs = await lg(sc.run, targets, {
-        ...sc.params, coldMs: T.warmMs, warmMs: T.warmMs * (sc.warmFactor || 1), slices: T.slices, sliceMs: T.sliceMs, settleMs: T.settleMs,
+        ...sc.params, round, coldMs: T.warmMs, warmMs: T.warmMs * (sc.warmFactor || 1), slices: T.slices, sliceMs: T.sliceMs, settleMs: T.settleMs,
       });
       results = {};
       names.forEach((name, i) => {

@@ -44,8 +44,12 @@ function wsBroadcastAndEcho(wss) {
 
 /**
  * The Express servers' one middleware, as in a real app: an auth-style step
- * that reads a header and records who is asking on `req` (passport's
- * `req.user`). The load generator sends no credentials: everyone is anonymous.
+ * that reads a header and records who is asking on `req` (`null` for an
+ * anonymous client; the load generator sends no credentials). It sets
+ * `req.user` on every upgrade, the case attach-ws's learnt request shape
+ * serves best (README, Express semantics); a middleware that sets a property
+ * on only some upgrades costs those about 45 µs more each (measured: 377 vs
+ * 331 µs per handshake with and without the learnt shape).
  */
 function whoIsAsking(req, res, next) {
   req.user = req.headers.authorization === undefined ? null : { token: req.headers.authorization };

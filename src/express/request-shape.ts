@@ -24,18 +24,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  *   one of the first LEARN_FROM upgrades that reached a ws route carried,
  *   that the request did not have when handed to Express, that holds a value
  *   (not an accessor) and that no prototype of `req` defines. At most
- *   MAX_LEARNT_KEYS of them. Such a key has been set by the time a handler
- *   runs; only middleware that runs before the one setting it could tell,
- *   and only by asking `key in req` (the value is `undefined`, as unset).
+ *   MAX_LEARNT_KEYS of them. Until it is set, such a key reads `undefined`,
+ *   as unset; only presence tests (`key in req`, `Object.keys`) can tell. A
+ *   request that reaches its route with a learnt key still unset stops it
+ *   being created for the next ones (see observe).
  *
  * Never a name a prototype of `req` defines (a getter such as Express 5's
  * `req.query` would be shadowed), and a key already set is left as it is.
  * Learning is per app: another app on the same process learns its own.
  */
 export const LEARN_FROM = 16;
+export const MAX_LEARNT_KEYS = 32;
 /** Where `req` carries the shape of the app that dispatched it, for the ws route that completes it. */
 export const kRequestShape = Symbol('attach-ws.requestShape');
-export const MAX_LEARNT_KEYS = 32;
 
 type Key = string | symbol;
 type Shaped = Record<Key, unknown>;
@@ -71,12 +72,29 @@ export class RequestShape {
     if (this.#observed < LEARN_FROM && this.#before === null) this.#before = new Set(Reflect.ownKeys(req));
   }
 
-  /** A request reached a ws route: while learning, note which keys Express and the middleware gave it. */
+  /**
+   * A request reached a ws route. While learning: note which keys Express and
+   * the middleware gave it. After: a learnt key this request reached the
+   * route without (left unset, say `req.user` of an anonymous client after
+   * signed-in ones), or that a prototype of `req` now defines (a sub-app's
+   * `app.request`), is created no more from the next upgrade on.
+   */
   observe(req: IncomingMessage): void {
-    if (this.#observed >= LEARN_FROM) return;
-    this.#observed++;
-    const before = this.#before ?? new Set<Key>();
     const proto = Object.getPrototypeOf(req) as object | null;
+    if (this.#observed >= LEARN_FROM) {
+      const learnt = this.#learnt;
+      const r = req as unknown as Shaped;
+      for (let i = 0; i < learnt.length; i++) {
+        if (!stillSet(r, proto, learnt[i]!)) {
+          this.#learnt = learnt.filter((key) => stillSet(r, proto, key));
+          return;
+        }
+      }
+      return;
+    }
+    const before = this.#before;
+    if (before === null) return; // not prepared by this shape: nothing to compare with
+    this.#observed++;
     const carried = Reflect.ownKeys(req).filter((key) => !before.has(key) && isPlainValue(req, key) && !(proto !== null && key in proto));
     const candidates = this.#candidates === null ? carried : this.#candidates.filter((key) => carried.includes(key));
     this.#candidates = candidates;
@@ -86,6 +104,11 @@ export class RequestShape {
       this.#before = null;
     }
   }
+}
+
+/** A learnt key this request got a value for, and that no prototype of it defines. */
+function stillSet(req: Shaped, proto: object | null, key: Key): boolean {
+  return req[key] !== undefined && !(proto !== null && key in proto);
 }
 
 function isPlainValue(target: object, key: Key): boolean {

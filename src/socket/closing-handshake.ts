@@ -24,8 +24,10 @@ export class ClosingHandshake {
   frameSent = false;
   /** No frame will be read any more: the peer's close frame arrived, or the connection failed. */
   readingDone = false;
-  /** The peer's close frame arrived: it sends nothing more (§5.5.1), so nothing is left to read before closing. */
+  /** The peer's close frame arrived: it sends no more data frames (§5.5.1). */
   #peerFrameReceived = false;
+  /** A ping of ours may still be answered: a peer that closed before reading it still owes a pong (§5.5.2). */
+  #pingOutstanding = false;
   code = 1006;
   reason = '';
   #timer: NodeJS.Timeout | null = null;
@@ -45,15 +47,39 @@ export class ClosingHandshake {
     this.#timer.unref();
   }
 
+  /** We sent a ping (the heartbeat's or the app's). */
+  pingSent(): void {
+    this.#pingOutstanding = true;
+  }
+
+  /** A pong arrived: it answers our latest ping (§5.5.3), so none is owed. */
+  pongReceived(): void {
+    this.#pingOutstanding = false;
+  }
+
   /** Our close frame was handed to the socket. */
   frameWritten(): void {
     // Both close frames exchanged (or the connection failed): the server
     // closes TCP first (§7.1.1). Otherwise wait for the peer's close frame.
-    if (!this.readingDone) return;
-    if (this.#peerFrameReceived) closeOnceFlushed(this.#socket);
-    // Failed: the peer may still be sending. Half-close and read on (discarding)
-    // until its FIN, so that no RST overtakes our close frame; closeTimeoutMs bounds it.
-    else this.#socket.end();
+    if (this.readingDone) this.#closeTcp();
+  }
+
+  /**
+   * Close TCP, the server first (§7.1.1). At once when nothing more can come
+   * from the peer; otherwise half-close and read on, discarding, until its
+   * FIN (at most closeTimeoutMs): bytes arriving on a closed socket make the
+   * kernel answer RST, which throws away what we had not sent yet, our close
+   * frame included. Something more can come when the connection failed (the
+   * peer does not know and goes on sending), when a ping of ours may still be
+   * answered, and on TLS, whose close_notify alert only an orderly end sends.
+   */
+  #closeTcp(): void {
+    const socket = this.#socket;
+    if (this.#peerFrameReceived && !this.#pingOutstanding && (socket as { encrypted?: unknown }).encrypted !== true) {
+      closeOnceFlushed(socket);
+    } else {
+      socket.end();
+    }
   }
 
   /**
@@ -69,7 +95,7 @@ export class ClosingHandshake {
     if (!this.frameSent) return code === 1005 ? EMPTY : encodeClosePayload(code);
     // We started the handshake and it is now complete: the server closes TCP first (§7.1.1).
     // (With a queue, our close frame is still waiting; writing it closes TCP.)
-    if (!this.#send.queued) closeOnceFlushed(this.#socket);
+    if (!this.#send.queued) this.#closeTcp();
     return null;
   }
 
@@ -97,11 +123,9 @@ export class ClosingHandshake {
 
 /**
  * Close TCP once what we wrote is in the kernel, which then sends it and our
- * FIN. Both close frames are exchanged, so the peer sends nothing more: there
- * is nothing to read before closing (the RST that unread bytes would cause
- * cannot happen with a peer that keeps §5.5.1), and waiting for its FIN as
- * well would hold our descriptor and cost a read, a shutdown and an event
- * per connection for nothing. The kernel keeps the closed connection's
+ * FIN, for a peer that will send nothing more. Waiting for its FIN as well
+ * would hold our descriptor and cost a read, a shutdown and an event per
+ * connection for nothing. The kernel keeps the closed connection's
  * TIME_WAIT, as §7.1.1 asks of the server.
  */
 function closeOnceFlushed(socket: Duplex): void {

@@ -261,6 +261,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     }
     const payload = toPayload(data);
     if (payload.length > 125) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', 'a ping or pong payload is at most 125 bytes');
+    if (opcode === Opcode.Ping) this.#closing.pingSent();
     this.#send.sendControl(opcode, payload, cb);
   }
 
@@ -342,6 +343,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
 
   /** @internal */
   [kPeerPong](data: Buffer): void {
+    this.#closing.pongReceived();
     this.#emitSafely('pong', data);
   }
 
@@ -408,6 +410,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
       return;
     }
     this.#awaitingPong = true;
+    this.#closing.pingSent();
     this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
   }
 
@@ -425,6 +428,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     if (this.#socket.writableLength === 0) {
       this.#flushedAtTick = -1;
       // Nothing waiting: a ping gives TCP unacknowledged bytes to time out on if the peer vanished.
+      this.#closing.pingSent();
       this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
       return;
     }

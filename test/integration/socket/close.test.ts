@@ -93,25 +93,32 @@ describe('the closing handshake', () => {
     await client.closed;
   });
 
-  /** A peer that keeps its side of TCP open after the closing handshake: it never sends a FIN. */
-  function neverEnds(client: RawClient): Promise<void> {
+  /** This client never closes its side of TCP; resolves when the server's FIN arrives. */
+  function serverFin(client: RawClient): Promise<void> {
     client.socket.allowHalfOpen = true;
     return new Promise((resolve) => client.socket.once('end', () => resolve()));
   }
 
+  /** `promise`, or a clear failure once `ms` have passed (the server's closeTimeoutMs is an hour). */
+  function within<T>(promise: Promise<T>, ms: number, failure: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(failure)), ms);
+    });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  }
+
   test('once the peer has answered our close frame, the server closes TCP without waiting for the peer to close its side', async () => {
-    // A closeTimeoutMs past the test's own timeout: a server that waited for the peer's FIN would fail it.
     const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
     const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const closed = serverClosed(ws);
-    const serverFin = neverEnds(client);
+    const fin = serverFin(client);
     ws.close(4000, 'bye');
     expect((await client.nextFrame()).opcode).toBe(0x8);
     client.sendFrame(0x8, closePayload(4000));
-    await serverFin;
+    await within(fin, 5_000, 'the server waited for the client to close its side of TCP');
     expect(await closed).toEqual({ code: 4000, reason: '' }); // what the peer's close frame said
-    expect(client.socket.writableEnded).toBe(false);
     expect(apps.running.wss.clients.size).toBe(0);
   });
 
@@ -120,14 +127,62 @@ describe('the closing handshake', () => {
     const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
     const closed = serverClosed(ws);
-    const serverFin = neverEnds(client);
+    const fin = serverFin(client);
     client.sendFrame(0x8, closePayload(1001, 'leaving'));
     const answer = await client.nextFrame();
     expect([answer.opcode, answer.payload.readUInt16BE(0)]).toEqual([0x8, 1001]);
-    await serverFin;
+    await within(fin, 5_000, 'the server waited for the client to close its side of TCP');
     expect(await closed).toEqual({ code: 1001, reason: 'leaving' });
-    expect(client.socket.writableEnded).toBe(false);
     expect(apps.running.wss.clients.size).toBe(0);
+  });
+
+  test('closing at once loses nothing still in flight: a client that reads 4 MiB only after its close gets all of it, the close frame, then the FIN', async () => {
+    const accepted = await serverWithInbox(apps);
+    const client = await connectRaw(apps.running.port, '/s'); // reads nothing until nextFrame()
+    const errors: Error[] = [];
+    client.socket.on('error', (err) => errors.push(err));
+    const { ws } = await accepted.next();
+    const payload = Buffer.alloc(4 * 1024 * 1024, 0x5a);
+    ws.send(payload);
+    client.sendFrame(0x8, closePayload(1000));
+    let received = 0;
+    for (;;) {
+      const frame = await client.nextFrame();
+      if (frame.opcode === 0x8) {
+        expect(frame.payload.readUInt16BE(0)).toBe(1000);
+        break;
+      }
+      received += frame.payload.length;
+    }
+    expect(received).toBe(payload.length);
+    await client.closed;
+    expect(errors).toEqual([]);
+  });
+
+  test('with a ping of ours unanswered, the server half-closes and reads on until the FIN: the pong the peer still owes is read, not reset', async () => {
+    const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
+    const client = await connectRaw(apps.running.port, '/s');
+    const errors: Error[] = [];
+    client.socket.on('error', (err) => errors.push(err));
+    const { ws } = await accepted.next();
+    const closed = serverClosed(ws);
+    const fin = serverFin(client);
+    ws.ping('are you there');
+    const ping = await client.nextFrame();
+    expect(ping.opcode).toBe(0x9);
+    // The client closes before answering. Until it reads our close frame it still owes the pong
+    // (RFC 6455 §5.5.2): bytes that reach a socket we had closed would make our kernel send RST,
+    // dropping whatever of ours it had not sent yet. So the server ends its side but keeps reading.
+    client.sendFrame(0x8, closePayload(1000));
+    expect((await client.nextFrame()).opcode).toBe(0x8);
+    await fin;
+    client.sendFrame(0xa, ping.payload);
+    await nextTurn();
+    expect(ws.readyState).toBe(2); // still reading: the socket is open until the client's FIN
+    client.socket.end();
+    expect((await closed).code).toBe(1000);
+    await client.closed;
+    expect(errors).toEqual([]);
   });
 
   test('close() with a code that may not be sent throws synchronously and leaves the connection open', async () => {
