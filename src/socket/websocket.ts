@@ -261,8 +261,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     }
     const payload = toPayload(data);
     if (payload.length > 125) throw codedError(RangeError, 'WS_ERR_INVALID_ARGUMENT', 'a ping or pong payload is at most 125 bytes');
-    if (opcode === Opcode.Ping) this.#closing.pingSent();
-    this.#send.sendControl(opcode, payload, cb);
+    if (opcode === Opcode.Ping) this.#sendPing(payload, cb);
+    else this.#send.sendControl(opcode, payload, cb);
+  }
+
+  /** Every ping of ours goes out here: until its pong, the closing handshake must not close TCP at once. */
+  #sendPing(payload: Buffer, cb: SendCallback | undefined): void {
+    this.#closing.pingSent();
+    this.#send.sendControl(Opcode.Ping, payload, cb);
   }
 
   #rejectSend(cb: SendCallback | undefined): false {
@@ -410,8 +416,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
       return;
     }
     this.#awaitingPong = true;
-    this.#closing.pingSent();
-    this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
+    this.#sendPing(EMPTY, undefined);
   }
 
   /**
@@ -428,8 +433,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     if (this.#socket.writableLength === 0) {
       this.#flushedAtTick = -1;
       // Nothing waiting: a ping gives TCP unacknowledged bytes to time out on if the peer vanished.
-      this.#closing.pingSent();
-      this.#send.sendControl(Opcode.Ping, EMPTY, undefined);
+      this.#sendPing(EMPTY, undefined);
       return;
     }
     const pendingInHandle = this.#send.pendingInHandle();

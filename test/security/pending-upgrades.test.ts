@@ -14,16 +14,33 @@ const apps = useApps();
 const LIMIT = 20;
 const ATTEMPTS = 60;
 
+/** Upgrades sent on fresh connections, each with a promise of reaching the test app's middleware (which calls `arrived`). */
+function middlewareArrivals() {
+  let reached: () => void = () => undefined;
+  return {
+    arrived: (): void => reached(),
+    async send(path: string): Promise<{ conn: RawConnection; inMiddleware: Promise<void> }> {
+      const conn = await RawConnection.open(apps.running.port);
+      apps.track(() => conn.destroy());
+      const inMiddleware = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      conn.write(upgradeRequestFor(path));
+      return { conn, inMiddleware };
+    },
+  };
+}
+
 test('upgrades beyond maxPendingUpgrades while middleware never decides are answered 503 with Retry-After before any middleware runs, and counted', async () => {
   const held: Array<() => Promise<void>> = [];
-  let arrived: () => void = () => undefined;
+  const arrivals = middlewareArrivals();
   await apps.start(
     (app) => {
       // Middleware that never decides on its own: it keeps the upgrade waiting.
       app.use((_req: Request, res: Response, _next: NextFunction) => {
         // attach-ws's own 'finish' listener (added first) has settled the upgrade when this one runs.
         held.push(() => new Promise((resolve) => res.status(401).end(resolve)));
-        arrived();
+        arrivals.arrived();
       });
       app.ws('/s', () => undefined);
     },
@@ -33,13 +50,8 @@ test('upgrades beyond maxPendingUpgrades while middleware never decides are answ
   const refusals: HttpResponse[] = [];
   let reachedMiddleware = 0;
   for (let i = 0; i < ATTEMPTS; i++) {
-    const conn = await RawConnection.open(apps.running.port);
-    apps.track(() => conn.destroy());
-    const inMiddleware = new Promise<'middleware'>((resolve) => {
-      arrived = () => resolve('middleware');
-    });
-    conn.write(upgradeRequestFor('/s'));
-    const outcome = await Promise.race([inMiddleware, conn.readResponse()]);
+    const { conn, inMiddleware } = await arrivals.send('/s');
+    const outcome = await Promise.race([inMiddleware.then(() => 'middleware' as const), conn.readResponse()]);
     if (outcome === 'middleware') reachedMiddleware++;
     else refusals.push(outcome);
   }
@@ -61,36 +73,26 @@ test('upgrades beyond maxPendingUpgrades while middleware never decides are answ
   // Once middleware decides, the slots are free again.
   await Promise.all(held.splice(0).map((answer) => answer()));
   expect(apps.running.wss.stats().upgrades.pending).toBe(0);
-  const conn = await RawConnection.open(apps.running.port);
-  apps.track(() => conn.destroy());
-  const inMiddleware = new Promise<'middleware'>((resolve) => {
-    arrived = () => resolve('middleware');
-  });
-  conn.write(upgradeRequestFor('/s'));
-  expect(await Promise.race([inMiddleware, conn.readResponse()])).toBe('middleware');
+  const { conn, inMiddleware } = await arrivals.send('/s');
+  expect(await Promise.race([inMiddleware.then(() => 'middleware' as const), conn.readResponse()])).toBe('middleware');
   await Promise.all(held.splice(0).map((answer) => answer()));
 });
 
 test('an upgrade that is decided leaves the pending count, whether accepted, refused by middleware or timed out', async () => {
   let decide: ((how: 'accept' | 'refuse') => void) | undefined;
-  let arrived: () => void = () => undefined;
+  const arrivals = middlewareArrivals();
   await apps.start(
     (app) => {
       app.use((_req: Request, res: Response, next: NextFunction) => {
         decide = (how) => (how === 'accept' ? next() : res.status(403).end());
-        arrived();
+        arrivals.arrived();
       });
       app.ws('/s', () => undefined);
     },
     { maxPendingUpgrades: 1, handshakeTimeoutMs: 50 },
   );
   const upgradeWaiting = async (): Promise<RawConnection> => {
-    const conn = await RawConnection.open(apps.running.port);
-    apps.track(() => conn.destroy());
-    const inMiddleware = new Promise<void>((resolve) => {
-      arrived = resolve;
-    });
-    conn.write(upgradeRequestFor('/s'));
+    const { conn, inMiddleware } = await arrivals.send('/s');
     await inMiddleware;
     expect(apps.running.wss.stats().upgrades.pending).toBe(1);
     return conn;
@@ -119,11 +121,11 @@ test('maxPendingUpgrades defaults to 5,000 and accepts Infinity', () => {
 
 test('an upgrade decided while the app runs synchronously arms no handshake timer; one whose middleware goes async is timed until it is decided', async () => {
   let release: () => void = () => undefined;
-  let arrived: () => void = () => undefined;
+  const arrivals = middlewareArrivals();
   await apps.start((app) => {
     app.use('/async', (_req: Request, _res: Response, next: NextFunction) => {
       release = next;
-      arrived();
+      arrivals.arrived();
     });
     app.ws('/sync', () => undefined);
     app.ws('/async', () => undefined);
@@ -137,12 +139,7 @@ test('an upgrade decided while the app runs synchronously arms no handshake time
   expect(wss.handshakeDeadlines.size).toBe(0);
   expect(wss.handshakeDeadlines.armed).toBe(false);
 
-  const later = await RawConnection.open(apps.running.port);
-  apps.track(() => later.destroy());
-  const inMiddleware = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  later.write(upgradeRequestFor('/async'));
+  const { conn: later, inMiddleware } = await arrivals.send('/async');
   await inMiddleware;
   expect(wss.handshakeDeadlines.size).toBe(1);
   expect(wss.handshakeDeadlines.armed).toBe(true);

@@ -23,6 +23,17 @@ interface Outcome {
   heapGrowth: number;
 }
 
+/** Send empty messages until the connection closes (or `limit` are accepted); what was accepted and the heap it grew by, measured inside the turn. */
+function sendEmptiesUntilClosed(ws: WebSocket, limit: number): Outcome {
+  const before = retainedHeapBytes();
+  let accepted = 0;
+  while (accepted < limit && ws.readyState === 1) {
+    ws.send('');
+    if (ws.readyState === 1) accepted++;
+  }
+  return { accepted, heapGrowth: retainedHeapBytes() - before };
+}
+
 test('empty messages queued behind a pending compression count toward maxBufferedAmount: the sender is closed with 1008 before their heap reaches twice the limit', async () => {
   const maxBufferedAmount = 1 * MiB;
   const outcome = deferred<Outcome>();
@@ -31,14 +42,8 @@ test('empty messages queued behind a pending compression count toward maxBuffere
       app.ws('/s', (ws: WebSocket) => {
         // Above the synchronous deflate limit: its compression goes to the threadpool and is pending below.
         ws.send(Buffer.from(randomBytes(32 * KiB).toString('hex')));
-        const before = retainedHeapBytes();
-        let accepted = 0;
-        while (accepted < attempts && ws.readyState === 1) {
-          ws.send('');
-          if (ws.readyState === 1) accepted++;
-        }
         // Measured while the queue is still held (the compression cannot finish inside this turn).
-        outcome.resolve({ accepted, heapGrowth: retainedHeapBytes() - before });
+        outcome.resolve(sendEmptiesUntilClosed(ws, attempts));
       });
     },
     { perMessageDeflate: true, maxBufferedAmount },
@@ -62,14 +67,8 @@ test('empty messages in the socket buffer count toward maxBufferedAmount: a loop
   const running = await apps.start(
     (app) => {
       app.ws('/s', (ws: WebSocket) => {
-        const before = retainedHeapBytes();
-        let accepted = 0;
-        while (accepted < 1_000_000 && ws.readyState === 1) {
-          ws.send('');
-          if (ws.readyState === 1) accepted++;
-        }
         // Measured inside the turn: every frame is still in the socket's (corked) buffer.
-        outcome.resolve({ accepted, heapGrowth: retainedHeapBytes() - before });
+        outcome.resolve(sendEmptiesUntilClosed(ws, 1_000_000));
       });
     },
     { maxBufferedAmount },

@@ -108,12 +108,19 @@ describe('the closing handshake', () => {
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
 
-  test('once the peer has answered our close frame, the server closes TCP without waiting for the peer to close its side', async () => {
+  /**
+   * A connection whose client never closes its side of TCP, on a server whose
+   * closeTimeoutMs (an hour) outlasts the test: `fin` is the server's FIN.
+   */
+  async function halfOpenClient(): Promise<{ client: RawClient; ws: WebSocket; closed: ReturnType<typeof serverClosed>; fin: Promise<void> }> {
     const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
     const client = await connectRaw(apps.running.port, '/s');
     const { ws } = await accepted.next();
-    const closed = serverClosed(ws);
-    const fin = serverFin(client);
+    return { client, ws, closed: serverClosed(ws), fin: serverFin(client) };
+  }
+
+  test('once the peer has answered our close frame, the server closes TCP without waiting for the peer to close its side', async () => {
+    const { client, ws, closed, fin } = await halfOpenClient();
     ws.close(4000, 'bye');
     expect((await client.nextFrame()).opcode).toBe(0x8);
     client.sendFrame(0x8, closePayload(4000));
@@ -123,11 +130,7 @@ describe('the closing handshake', () => {
   });
 
   test('a close the client starts is answered, and the server closes TCP without waiting for the client to close its side', async () => {
-    const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
-    const client = await connectRaw(apps.running.port, '/s');
-    const { ws } = await accepted.next();
-    const closed = serverClosed(ws);
-    const fin = serverFin(client);
+    const { client, closed, fin } = await halfOpenClient();
     client.sendFrame(0x8, closePayload(1001, 'leaving'));
     const answer = await client.nextFrame();
     expect([answer.opcode, answer.payload.readUInt16BE(0)]).toEqual([0x8, 1001]);
@@ -160,13 +163,9 @@ describe('the closing handshake', () => {
   });
 
   test('with a ping of ours unanswered, the server half-closes and reads on until the FIN: the pong the peer still owes is read, not reset', async () => {
-    const accepted = await serverWithInbox(apps, { closeTimeoutMs: 3_600_000 });
-    const client = await connectRaw(apps.running.port, '/s');
+    const { client, ws, closed, fin } = await halfOpenClient();
     const errors: Error[] = [];
     client.socket.on('error', (err) => errors.push(err));
-    const { ws } = await accepted.next();
-    const closed = serverClosed(ws);
-    const fin = serverFin(client);
     ws.ping('are you there');
     const ping = await client.nextFrame();
     expect(ping.opcode).toBe(0x9);
